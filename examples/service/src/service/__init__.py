@@ -1,0 +1,1 @@
+"""Example FastAPI service checked by preflight's quick start."""

@@ -1,0 +1,18 @@
+"""The registry: every check preflight runs, as an explicit, ordered tuple.
+
+Adding a check is one new module here and one line in `REGISTRY`. The order is boot order
+(imports before app before settings ...); the runner starts them all at once regardless.
+Checks that SPEC names but that are not built yet are absent; the runner reports them as
+`skip` with that reason, so `--only database` is valid today and honest about it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from preflight.checks.base import Check
+
+REGISTRY: tuple[Check, ...] = ()
+
+__all__ = ["REGISTRY"]

@@ -1,0 +1,231 @@
+"""The command line: parse, load the configuration, run, render, and return the exit code.
+
+Kept cheap to import: `preflight --version` and `preflight codes` load click and nothing
+heavy; pydantic-settings, structlog and asyncio are imported inside the commands that use
+them. Only `preflight.__main__` turns the returned code into the process's exit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from preflight._version import __version__
+from preflight.codes import CHECK_NAMES, ExitCode
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from preflight.config import Config
+    from preflight.eventlog import EventLog
+    from preflight.report import Report
+
+#: Where `run` writes its report when `--report` is not given; `probe` reads it.
+DEFAULT_RUN_REPORT = "preflight/report.json"
+
+
+class ConfigurationError(click.ClickException):
+    """A usage or configuration error: one line, exit 2."""
+
+    exit_code = int(ExitCode.USAGE)
+
+
+def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every checking command takes; unset ones fall through to env and file."""
+    options = [
+        click.option("--app", metavar="MODULE[:ATTR]", help="The entry; ATTR() calls a factory."),
+        click.option(
+            "--root",
+            "roots",
+            multiple=True,
+            metavar="DIR",
+            help="Source root, put first on the import path (repeatable).",
+        ),
+        click.option("--config", metavar="FILE", help="pyproject.toml or preflight.toml."),
+        click.option(
+            "--budget", metavar="DURATION", help="Hard deadline: 500ms, 15s, 2m or seconds."
+        ),
+        click.option(
+            "--only", metavar="NAME,...", help=f"Run only these: {', '.join(CHECK_NAMES)}."
+        ),
+        click.option("--skip", metavar="NAME,...", help="Do not run these checks."),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["console", "json"]),
+            help="stdout at the end (default: console on a TTY, else json).",
+        ),
+        click.option(
+            "--log-format",
+            type=click.Choice(["auto", "json", "console"]),
+            help="Event log on stderr (default auto: console on a TTY, else JSON).",
+        ),
+        click.option("--report", metavar="PATH", help="Also write the JSON report there."),
+        click.option("--strict/--no-strict", default=None, help="Warnings fail too."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _cli_overrides(**given: Any) -> dict[str, Any]:  # noqa: ANN401 - click hands over any value
+    """Only the options given on the command line, by configuration key."""
+    renames = {"output_format": "format"}
+    overrides = {}
+    for name, value in given.items():
+        if value is None or value == ():
+            continue
+        overrides[renames.get(name, name)] = list(value) if isinstance(value, tuple) else value
+    return overrides
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__, "--version", prog_name="preflight", message="%(prog)s %(version)s"
+)
+def main() -> None:
+    """Stop a broken Python backend from booting: find every start-up failure in one pass."""
+
+
+@main.command()
+@_common_options
+@click.pass_context
+def check(ctx: click.Context, /, **options: Any) -> None:  # noqa: ANN401
+    """Run the checks, print the outcome, exit with the code of the earliest failing stage."""
+    report = _run(options)
+    ctx.exit(report.exit_code)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@_common_options
+@click.argument(
+    "command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARG]..."
+)
+@click.pass_context
+def run(ctx: click.Context, /, command: tuple[str, ...], **options: Any) -> None:  # noqa: ANN401
+    """Run the checks; on pass exec CMD in place of this process, on fail exit with the code."""
+    if os.environ.get("PREFLIGHT_DISABLE", "").lower() in {"1", "true", "yes", "on"}:
+        _warn_disabled()
+        _exec(command)
+    import tempfile  # noqa: PLC0415 - only `run` needs it
+
+    report = _run(
+        options,
+        print_report=lambda report: report.exit_code != ExitCode.OK,
+        default_report=Path(tempfile.gettempdir()) / DEFAULT_RUN_REPORT,
+    )
+    if report.exit_code != ExitCode.OK:
+        ctx.exit(report.exit_code)
+    _exec(command)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    help="markdown is the README's table.",
+)
+def codes(output_format: str) -> None:
+    """Print the exit-code and finding-code tables."""
+    from preflight.render.codes import render_codes  # noqa: PLC0415 - keep start cheap
+
+    click.echo(render_codes(output_format), nl=False)
+
+
+# --- the run itself -------------------------------------------------------------------------
+
+
+def _run(
+    options: dict[str, Any],
+    *,
+    print_report: Callable[[Report], bool] = lambda _: True,
+    default_report: Path | None = None,
+) -> Report:
+    """Load the configuration, run the checks with the event log on, render, write the report.
+
+    `default_report` is where the report goes when no option, variable or file names a path.
+    """
+    from preflight import eventlog  # noqa: PLC0415 - heavy imports only on this path
+    from preflight.config import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        config = load_config(_cli_overrides(**options), os.environ, Path.cwd())
+    except ConfigError as error:
+        raise ConfigurationError(str(error)) from None
+    if config.report is None and default_report is not None:
+        config = config.model_copy(update={"report": default_report})
+    eventlog.configure(eventlog.resolve_log_format(config.log_format, sys.stderr))
+    log = eventlog.EventLog()
+    try:
+        report = _execute(config, log)
+        if print_report(report):
+            _print(report, config)
+        _write_report(report, config, log)
+    except Exception as error:  # noqa: BLE001 - a bug in preflight is exit 70, never a traceback
+        log.internal_error(error)
+        _internal_exit()
+    log.finished(report)
+    return report
+
+
+def _execute(config: Config, log: EventLog) -> Report:
+    from preflight.checks import REGISTRY  # noqa: PLC0415 - read at call time: tests swap it
+    from preflight.runner import execute  # noqa: PLC0415
+
+    report = execute(config, REGISTRY, environ=os.environ, observer=log)
+    if report.interrupted is not None:
+        log.interrupted(report.interrupted)
+    return report
+
+
+def _print(report: Report, config: Config) -> None:
+    from preflight.render import render  # noqa: PLC0415
+
+    fmt = config.format or ("console" if sys.stdout.isatty() else "json")
+    click.echo(render(report, fmt, color=sys.stdout.isatty()), nl=False)
+
+
+def _write_report(report: Report, config: Config, log: EventLog) -> None:
+    if config.report is None:
+        return
+    from preflight.render import render_json  # noqa: PLC0415
+
+    path = config.report
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_text(render_json(report), encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        log.report_not_written(path, error)
+
+
+def _internal_exit() -> NoReturn:
+    raise click.exceptions.Exit(int(ExitCode.INTERNAL))
+
+
+def _warn_disabled() -> None:
+    from preflight import eventlog  # noqa: PLC0415
+
+    eventlog.configure(
+        eventlog.resolve_log_format(os.environ.get("PREFLIGHT_LOG_FORMAT", "auto"), sys.stderr)
+    )
+    eventlog.EventLog().disabled()
+
+
+def _exec(command: Sequence[str]) -> NoReturn:
+    """Replace this process with `command` (same PID: the server gets the platform's signals)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(command[0], list(command))  # noqa: S606 - exec-ing the server is the point
+    except OSError as error:
+        code = 127 if isinstance(error, FileNotFoundError) else 126
+        click.echo(f"Error: cannot start {command[0]!r}: {error.strerror}", err=True)
+        raise click.exceptions.Exit(code) from None

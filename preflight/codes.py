@@ -1,0 +1,147 @@
+"""The one catalogue of exit codes, check names and finding codes.
+
+Everything user-facing about codes is generated from here: `preflight codes`, the README
+table (a test compares them) and the exit-code rules in `report`. A finding code reads
+`PF<exit code><two digits>`: the digits before the last two are the exit code it causes as
+an error. Retired codes stay listed and are never reused (Django's rule for check IDs).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes; each names the start-up stage that failed."""
+
+    OK = 0
+    USAGE = 2
+    IMPORTS = 3
+    APP = 4
+    SETTINGS = 5
+    MIDDLEWARE = 6
+    DATABASE = 7
+    SERVICES = 8
+    DISTRIBUTIONS = 9
+    INTERNAL = 70
+    SIGINT = 130
+    SIGTERM = 143
+
+
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "every selected check passed (warnings allowed unless --strict)",
+    ExitCode.USAGE: "usage or configuration error of preflight itself",
+    ExitCode.IMPORTS: "imports: the import graph from the entry is broken",
+    ExitCode.APP: "app: the entry object cannot be loaded",
+    ExitCode.SETTINGS: "settings: the app's settings do not validate",
+    ExitCode.MIDDLEWARE: "middleware: required middleware missing, order or duplicates wrong",
+    ExitCode.DATABASE: "database: not reachable, not usable, or not within budget",
+    ExitCode.SERVICES: "services: a declared dependency is not reachable within budget",
+    ExitCode.DISTRIBUTIONS: "distributions: installed distributions do not satisfy requirements",
+    ExitCode.INTERNAL: "internal error in preflight itself (a bug)",
+    ExitCode.SIGINT: "interrupted by SIGINT",
+    ExitCode.SIGTERM: "interrupted by SIGTERM",
+}
+
+
+class Severity(enum.Enum):
+    """How bad a finding is, on the logging scale (its value is the report's spelling)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def log_level(self) -> str:
+        """The Cloud Logging severity name for this level."""
+        return self.name
+
+
+#: Every check preflight knows, in boot order, with the exit code a failure of it causes.
+CHECK_EXIT_CODES: dict[str, ExitCode] = {
+    "imports": ExitCode.IMPORTS,
+    "app": ExitCode.APP,
+    "settings": ExitCode.SETTINGS,
+    "middleware": ExitCode.MIDDLEWARE,
+    "lifespan": ExitCode.APP,
+    "database": ExitCode.DATABASE,
+    "services": ExitCode.SERVICES,
+    "distributions": ExitCode.DISTRIBUTIONS,
+}
+CHECK_NAMES: tuple[str, ...] = tuple(CHECK_EXIT_CODES)
+#: Checks that run only when named in `--only` (lifespan runs the app's startup code).
+OPT_IN_CHECKS: frozenset[str] = frozenset({"lifespan"})
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCode:
+    """One entry of the finding-code catalogue."""
+
+    code: str
+    """`PF` followed by the exit code and two digits, e.g. `PF302`."""
+    severity: Severity
+    """The severity a finding of this code usually has (some codes vary by context)."""
+    check: str
+    """The check that reports it."""
+    meaning: str
+    """One line, under 80 characters: what the finding says."""
+
+    @property
+    def exit_code(self) -> int:
+        """The exit code this finding causes when it is an error."""
+        return exit_code_of(self.code)
+
+
+def exit_code_of(code: str) -> int:
+    """Return the exit code encoded in a finding code (`PF302` -> 3, `PF7001` -> 70)."""
+    return int(code[2:-2])
+
+
+def _timeout_code(check: str) -> FindingCode:
+    exit_code = CHECK_EXIT_CODES[check]
+    return FindingCode(
+        f"PF{int(exit_code)}00",
+        Severity.ERROR,
+        check,
+        f"the {check} check did not finish within the budget",
+    )
+
+
+_TIMEOUT_CODES = {check: _timeout_code(check) for check in CHECK_NAMES if check != "lifespan"}
+
+CATALOGUE: tuple[FindingCode, ...] = (
+    _TIMEOUT_CODES["imports"],
+    FindingCode("PF301", Severity.ERROR, "imports", "a module imported at boot does not exist"),
+    FindingCode("PF302", Severity.ERROR, "imports", "`from X import name`: X defines no `name`"),
+    FindingCode(
+        "PF303", Severity.ERROR, "imports", "a reachable first-party module does not parse"
+    ),
+    FindingCode("PF304", Severity.ERROR, "imports", "the module's distribution is not installed"),
+    _TIMEOUT_CODES["app"],
+    _TIMEOUT_CODES["settings"],
+    _TIMEOUT_CODES["middleware"],
+    _TIMEOUT_CODES["database"],
+    _TIMEOUT_CODES["services"],
+    _TIMEOUT_CODES["distributions"],
+    FindingCode("PF7001", Severity.ERROR, "*", "a check crashed: an internal error in preflight"),
+)
+
+_BY_CODE: dict[str, FindingCode] = {entry.code: entry for entry in CATALOGUE}
+
+
+def lookup(code: str) -> FindingCode:
+    """Return the catalogue entry of `code`; an unknown code is a programming error."""
+    try:
+        return _BY_CODE[code]
+    except KeyError:
+        msg = f"finding code {code!r} is not in the catalogue (preflight.codes)"
+        raise ValueError(msg) from None
+
+
+def timeout_code(check: str) -> str:
+    """Return the code reported when `check` is cut off by the budget."""
+    return f"PF{int(CHECK_EXIT_CODES[check])}00"
+
+
+INTERNAL_ERROR_CODE = "PF7001"
