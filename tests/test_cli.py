@@ -8,52 +8,32 @@ from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
+from samples import BROKEN_IMPORT, LAZY_IMPORT, CheckDouble
 
 import preflight.checks
 import preflight.render
 from preflight import __version__
 from preflight.cli import main
-from preflight.codes import CATALOGUE, CHECK_EXIT_CODES, ExitCode, Severity
+from preflight.codes import CATALOGUE, ExitCode
 from preflight.report import CheckResult, Finding
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from preflight.checks.base import CheckContext
-    from preflight.config import Config
 
 
-@dataclass(frozen=True)
-class Finds:
+@dataclass
+class Finds(CheckDouble):
     """A check that reports fixed findings (stands for a real check in CLI plumbing tests)."""
 
-    name: str
     findings: tuple[Finding, ...] = ()
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return CHECK_EXIT_CODES[self.name]
-
-    def skip_reason(self, config: Config) -> str | None:
-        return None
 
     async def run(self, ctx: CheckContext) -> CheckResult:
         return CheckResult.from_findings(self.name, self.findings, "checked")
 
 
-BROKEN = Finding(
-    "PF302",
-    "imports",
-    Severity.ERROR,
-    "cannot import name 'websocket_auth_middleware' from 'service.middleware.websocket'",
-    module="service.middleware.websocket",
-    name="websocket_auth_middleware",
-    file="service/app_factory.py",
-    line=23,
-    chain=("service.main", "service.app_factory"),
-    hint="did you mean 'WebSocketAuthMiddleware'?",
-)
-LAZY = Finding("PF301", "imports", Severity.WARNING, "No module named 'reports' (lazy import)")
+BROKEN, LAZY = BROKEN_IMPORT, LAZY_IMPORT
 
 
 def invoke(*args: str, cwd: Path, registry: tuple[object, ...] = ()) -> tuple[int, str, str]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
+from samples import BROKEN_IMPORT, LAZY_IMPORT
 from structlog.testing import capture_logs
 
 from preflight import eventlog
@@ -31,36 +32,8 @@ def passing() -> CheckResult:
     ).stamped(180)
 
 
-def broken_import() -> Finding:
-    return Finding(
-        "PF302",
-        "imports",
-        Severity.ERROR,
-        "cannot import name 'websocket_auth_middleware' from 'service.middleware.websocket'",
-        module="service.middleware.websocket",
-        name="websocket_auth_middleware",
-        file="service/app_factory.py",
-        line=23,
-        chain=("service.main", "service.app_factory"),
-        hint="did you mean 'WebSocketAuthMiddleware'?",
-    )
-
-
-def lazy_import() -> Finding:
-    return Finding(
-        "PF301",
-        "imports",
-        Severity.WARNING,
-        "No module named 'auth_service'",
-        file="service/routes.py",
-        line=7,
-        chain=("service.main",),
-        hint="install it or remove the import",
-    )
-
-
 def failing(*findings: Finding) -> CheckResult:
-    found = findings or (broken_import(), lazy_import())
+    found = findings or (BROKEN_IMPORT, LAZY_IMPORT)
     return CheckResult.from_findings("imports", found, "2 broken imports").stamped(42)
 
 
@@ -105,7 +78,7 @@ def test_check_finished_on_a_pass_emits_one_info_event():
 
 def test_check_finished_on_a_warning_logs_at_warning():
     with capture_logs() as logs:
-        EventLog().check_finished(failing(lazy_import()))
+        EventLog().check_finished(failing(LAZY_IMPORT))
     assert [(e["event"], e["log_level"]) for e in logs] == [
         ("check.finished", "warning"),
         ("check.finding", "warning"),
@@ -222,7 +195,7 @@ def test_finished_on_a_failing_report_logs_at_error():
 
 @pytest.mark.parametrize(
     ("checks", "status"),
-    [((passing(),), "pass"), ((failing(lazy_import()),), "warn")],
+    [((passing(),), "pass"), ((failing(LAZY_IMPORT),), "warn")],
 )
 def test_finished_on_a_passing_report_logs_at_info(checks, status):
     with capture_logs() as logs:
@@ -352,7 +325,7 @@ def test_json_finding_event_keeps_the_findings_message():
     """`message` is the event name, so the finding's own text must survive under some key."""
     stream = io.StringIO()
     eventlog.configure("json", stream=stream)
-    EventLog().check_finished(failing(broken_import()))
+    EventLog().check_finished(failing(BROKEN_IMPORT))
     finding_line = stream.getvalue().splitlines()[1]
     assert json.loads(finding_line)["message"] == "check.finding"
     detail = json.loads(finding_line)["detail"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
+from samples import BROKEN_IMPORT, LAZY_IMPORT
 
 from preflight.codes import CATALOGUE, EXIT_CODE_MEANINGS, ExitCode, Severity
 from preflight.render import render, render_console, render_json
@@ -12,37 +14,15 @@ from preflight.render.codes import render_codes
 from preflight.report import CheckResult, Finding, Report, Status
 
 ANSI = "\x1b["
-
-
-def broken_import() -> Finding:
-    return Finding(
-        "PF302",
-        "imports",
-        Severity.ERROR,
-        "cannot import name 'websocket_auth_middleware' from 'service.middleware.websocket'",
-        module="service.middleware.websocket",
-        name="websocket_auth_middleware",
-        file="service/app_factory.py",
-        line=23,
-        chain=("service.main", "service.app_factory", "service.middleware.websocket"),
-        hint="did you mean 'WebSocketAuthMiddleware'?",
-    )
-
-
-def lazy_import() -> Finding:
-    return Finding(
-        "PF301",
-        "imports",
-        Severity.WARNING,
-        "No module named 'auth_service'",
-        file="service/routes.py",
-    )
+#: The render tests show a three-hop chain and a finding without line, chain or hint.
+BROKEN = replace(BROKEN_IMPORT, chain=(*BROKEN_IMPORT.chain, "service.middleware.websocket"))
+LAZY = replace(LAZY_IMPORT, line=None, chain=(), hint=None)
 
 
 def failing_report() -> Report:
     imports = CheckResult.from_findings(
         "imports",
-        [broken_import(), lazy_import()],
+        [BROKEN, LAZY],
         "2 broken imports in 311 modules",
         {"modules": 311, "edges": 2450},
     ).stamped(180)
@@ -168,7 +148,7 @@ def test_console_passing_report_ends_with_passed():
 
 def test_console_warning_only_report_passes_with_warnings():
     report = Report(
-        checks=(CheckResult.from_findings("imports", [lazy_import()], "1 lazy import"),),
+        checks=(CheckResult.from_findings("imports", [LAZY], "1 lazy import"),),
         app="service.main:app",
         budget_ms=15_000,
         duration_ms=10,

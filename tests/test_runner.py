@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
+from samples import CheckDouble
 
 from preflight.codes import CHECK_EXIT_CODES, ExitCode, Severity
 from preflight.config import Config
@@ -21,18 +22,13 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Sleeper:
+class Sleeper(CheckDouble):
     """A check that waits on the run's clock, then reports `findings`."""
 
-    name: str
-    seconds: float
+    seconds: float = 0
     findings: tuple[Finding, ...] = ()
     skip: str | None = None
     started_at: list[float] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return CHECK_EXIT_CODES[self.name]
 
     def skip_reason(self, config: Config) -> str | None:
         return self.skip
@@ -44,18 +40,11 @@ class Sleeper:
 
 
 @dataclass
-class Stubborn:
+class Stubborn(CheckDouble):
     """A check that swallows its first cancellation (a badly written check or library)."""
 
     name: str = "services"
     cancellations: int = 0
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return CHECK_EXIT_CODES[self.name]
-
-    def skip_reason(self, config: Config) -> str | None:
-        return None
 
     async def run(self, ctx: CheckContext) -> CheckResult:
         try:
@@ -67,15 +56,8 @@ class Stubborn:
 
 
 @dataclass
-class Crasher:
+class Crasher(CheckDouble):
     name: str = "settings"
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return CHECK_EXIT_CODES[self.name]
-
-    def skip_reason(self, config: Config) -> str | None:
-        return None
 
     async def run(self, ctx: CheckContext) -> CheckResult:
         msg = "boom with postgresql://app:hunter2@db/app"
@@ -270,16 +252,8 @@ async def test_shared_work_runs_once_for_all_checks() -> None:
         return "app"
 
     @dataclass
-    class UsesShared:
-        name: str
+    class UsesShared(CheckDouble):
         seen: list[str] = field(default_factory=list)
-
-        @property
-        def exit_code(self) -> ExitCode:
-            return CHECK_EXIT_CODES[self.name]
-
-        def skip_reason(self, config: Config) -> str | None:
-            return None
 
         async def run(self, ctx: CheckContext) -> CheckResult:
             self.seen.append(await ctx.shared("child", load_app))
@@ -297,15 +271,8 @@ async def test_deadline_caps_waits_inside_a_check() -> None:
     caps: list[float] = []
 
     @dataclass
-    class Capped:
+    class Capped(CheckDouble):
         name: str = "database"
-
-        @property
-        def exit_code(self) -> ExitCode:
-            return ExitCode.DATABASE
-
-        def skip_reason(self, config: Config) -> str | None:
-            return None
 
         async def run(self, ctx: CheckContext) -> CheckResult:
             caps.append(ctx.deadline.cap(5))
