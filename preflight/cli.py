@@ -124,6 +124,35 @@ def run(ctx: click.Context, /, command: tuple[str, ...], **options: Any) -> None
 
 
 @main.command()
+@click.option("--app", metavar="MODULE[:ATTR]", help="The entry; ATTR() calls a factory.")
+@click.option("--root", "roots", multiple=True, metavar="DIR", help="Source root (repeatable).")
+@click.option("--config", metavar="FILE", help="pyproject.toml or preflight.toml.")
+@click.option(
+    "--why", "why_module", metavar="MODULE", help="Print the chains from the entry to it."
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "dot"]), default="text"
+)
+def graph(why_module: str | None, output_format: str, **options: Any) -> None:  # noqa: ANN401
+    """Print the import graph reachable from the entry at boot (first-party modules)."""
+    from preflight.checks.imports import walk_entry  # noqa: PLC0415 - keep start cheap
+    from preflight.config import ConfigError, load_config  # noqa: PLC0415
+    from preflight.render.graph import render_graph, render_why  # noqa: PLC0415
+
+    try:
+        config = load_config(_cli_overrides(**options), os.environ, Path.cwd())
+    except ConfigError as error:
+        raise ConfigurationError(str(error)) from None
+    if config.app is None:
+        raise ConfigurationError("graph needs an entry: --app, PREFLIGHT_APP or app in the config")
+    result, _, _ = walk_entry(config)
+    if why_module is not None:
+        click.echo(render_why(result, why_module), nl=False)
+    else:
+        click.echo(render_graph(result, output_format), nl=False)
+
+
+@main.command()
 @click.option(
     "--format",
     "output_format",

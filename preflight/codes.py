@@ -118,6 +118,19 @@ CATALOGUE: tuple[FindingCode, ...] = (
         "PF303", Severity.ERROR, "imports", "a reachable first-party module does not parse"
     ),
     FindingCode("PF304", Severity.ERROR, "imports", "the module's distribution is not installed"),
+    FindingCode(
+        "PF305", Severity.INFO, "imports", "a module-level import cycle among first-party modules"
+    ),
+    FindingCode(
+        "PF306", Severity.ERROR, "imports", "a relative import goes beyond the top-level package"
+    ),
+    FindingCode(
+        "PF307", Severity.ERROR, "imports", "the entry module is not found under the roots"
+    ),
+    FindingCode(
+        "PF308", Severity.ERROR, "imports", "`__all__` lists a name the module does not bind"
+    ),
+    FindingCode("PF309", Severity.ERROR, "imports", "imports nest past the recursion limit"),
     _TIMEOUT_CODES["app"],
     _TIMEOUT_CODES["settings"],
     _TIMEOUT_CODES["middleware"],

@@ -124,6 +124,8 @@ class ImportsConfig(_Section):
     """Severity of imports inside function bodies that are not run at import time."""
     ignore: NameList = ()
     """Modules whose findings are silenced."""
+    cache: bool = True
+    """Keep scans in `<root>/__pycache__/` between runs (a build step warms it)."""
 
 
 class SettingsCheckConfig(_Section):

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from preflight.checks.imports import ImportsCheck
+
 if TYPE_CHECKING:
     from preflight.checks.base import Check
 
-REGISTRY: tuple[Check, ...] = ()
+REGISTRY: tuple[Check, ...] = (ImportsCheck(),)
 
 __all__ = ["REGISTRY"]

@@ -1,0 +1,107 @@
+"""The imports check (exit 3): every import that would break the boot, in one static pass.
+
+Reads the first-party files the entry reaches (never executing them), follows module-level
+imports, boot-time calls and the handlers of failed guards, and reports each broken import
+with its chain. The walk is CPU-bound, so it runs in a worker thread: the event loop stays
+free for the I/O checks and the deadline (a walk cut off there is abandoned, not awaited).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from typing import TYPE_CHECKING
+
+from preflight.codes import ExitCode, Severity
+from preflight.report import CheckResult
+
+if TYPE_CHECKING:
+    from preflight.checks.base import CheckContext
+    from preflight.config import Config
+    from preflight.graph.walker import WalkResult
+
+
+class ImportsCheck:
+    """Static import graph from the entry: PF301-PF307."""
+
+    name = "imports"
+    exit_code = ExitCode.IMPORTS
+
+    def skip_reason(self, config: Config) -> str | None:
+        """Nothing to walk without an entry."""
+        return None if config.app else "no app configured (--app or [tool.preflight] app)"
+
+    async def run(self, ctx: CheckContext) -> CheckResult:
+        """Walk in a worker thread and turn the walk into a result."""
+        config = ctx.config
+        result, parsed, cached = await asyncio.get_running_loop().run_in_executor(
+            None, walk_entry, config
+        )
+        errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
+        modules = len(result.modules)
+        if errors:
+            summary = f"{errors} broken import{'s' if errors != 1 else ''} in {modules} modules"
+        else:
+            summary = f"{modules} modules, no broken import"
+        metrics = {
+            "modules": modules,
+            "edges": len(result.edges),
+            "boot_calls": result.functions_followed,
+            "files_parsed": parsed,
+            "files_cached": cached,
+        }
+        return CheckResult.from_findings(self.name, result.findings, summary, metrics)
+
+
+def walk_entry(config: Config) -> tuple[WalkResult, int, int]:
+    """Walk the configured entry; returns the walk and how many files were parsed and cached."""
+    from preflight.graph.loader import ScanLoader  # noqa: PLC0415 - only this check needs them
+    from preflight.graph.resolver import Resolver  # noqa: PLC0415
+    from preflight.graph.walker import Walker  # noqa: PLC0415
+
+    if config.app is None:
+        msg = "walk_entry needs config.app"
+        raise ValueError(msg)
+    loader = ScanLoader(config.roots, use_cache=config.imports.cache)
+    walker = Walker(
+        Resolver(config.roots),
+        loader,
+        lazy=config.imports.lazy,
+        ignore=config.imports.ignore,
+        declared=declared_distributions(config),
+    )
+    result = walker.walk(config.app.split(":", 1)[0])
+    loader.save()
+    return result, loader.parsed, loader.cached
+
+
+def declared_distributions(config: Config) -> list[str]:
+    """Names of the app's declared requirements (requirements files, pyproject dependencies).
+
+    Only names: a missing import whose name is declared is PF304 ("pip install it"), not
+    PF301. The distributions check reads the same files in full.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+
+    lines: list[str] = []
+    for path in config.distributions.requirements:
+        try:
+            lines += path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+    if config.config is not None and config.config.name == "pyproject.toml":
+        try:
+            project = tomllib.loads(config.config.read_text(encoding="utf-8")).get("project", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            project = {}
+        lines += [d for d in project.get("dependencies", []) if isinstance(d, str)]
+    names = []
+    for line in lines:
+        text = line.split("#", 1)[0].strip()
+        if not text or text.startswith("-"):
+            continue
+        try:
+            names.append(Requirement(text).name)
+        except InvalidRequirement:
+            continue
+    return names

@@ -1,0 +1,83 @@
+"""The parse cache: a file's scan, kept while its size and mtime stay the same.
+
+Parsing is ~85 % of a cold walk, so a build-time `preflight check --only imports` leaves its
+scans next to the sources (`<root>/__pycache__/preflight-<python tag>.pickle`, like `.pyc`
+files), and the start-time run in the container reuses them. Keyed on (path, size,
+mtime_ns); a cache from another Python, another preflight or another scan model is ignored,
+and any failure to read or write it is silent (a read-only file system is normal at run time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from preflight._version import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from preflight.graph.model import ModuleScan
+
+#: Bump when the scan model changes shape: older caches are then ignored.
+MODEL_VERSION = 2
+_HEADER = ("preflight-scan-cache", MODEL_VERSION, __version__, sys.version)
+
+
+def cache_file(root: Path) -> Path:
+    """Where the cache of the modules under `root` lives."""
+    return root / "__pycache__" / f"preflight-{sys.implementation.cache_tag}.pickle"
+
+
+@dataclass
+class ScanCache:
+    """Scans of one root's files, loaded once and saved once per run."""
+
+    path: Path
+    entries: dict[str, tuple[int, int, ModuleScan]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+    changed: bool = False
+
+    @classmethod
+    def load(cls, root: Path) -> ScanCache:
+        """The cache of `root`, or an empty one when there is none or it cannot be trusted."""
+        path = cache_file(root)
+        cache = cls(path)
+        with contextlib.suppress(Exception):  # missing, truncated, foreign: start afresh
+            header, entries = pickle.loads(path.read_bytes())  # noqa: S301 - our own file
+            if header == _HEADER and isinstance(entries, dict):
+                cache.entries = entries
+        return cache
+
+    def get(self, file: Path, load: Callable[[Path], ModuleScan]) -> ModuleScan:
+        """The scan of `file`: cached if unchanged, else loaded and remembered."""
+        try:
+            stat = file.stat()
+        except OSError:
+            return load(file)
+        key = str(file)
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+            self.hits += 1
+            return entry[2]
+        self.misses += 1
+        result = load(file)
+        self.entries[key] = (stat.st_size, stat.st_mtime_ns, result)
+        self.changed = True
+        return result
+
+    def save(self) -> None:
+        """Write the cache if it changed; silently give up on any error."""
+        if not self.changed:
+            return
+        with contextlib.suppress(Exception):
+            self.path.parent.mkdir(exist_ok=True)
+            partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            partial.write_bytes(pickle.dumps((_HEADER, self.entries), pickle.HIGHEST_PROTOCOL))
+            partial.replace(self.path)

@@ -1,0 +1,414 @@
+"""The walk: every broken boot-time import reachable from the entry, with its shortest chain.
+
+A breadth-first search from the entry over what runs at boot: module-level imports of
+first-party modules, boot-time calls of first-party functions (`app = create_app()`,
+decorators, class bodies) and the handlers of guards whose guarded part fails
+(`verdict.Verdicts` says which). Each problem is an error when its failure escapes to the
+entry, `info` when a guard on the way catches it (or when it sits in a handler that does not
+run), and the `imports.lazy` setting for imports inside functions that no boot-time code
+calls. Nothing is executed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from preflight.codes import Severity
+from preflight.graph.model import ImportAction
+from preflight.graph.program import Node, Problem, Program
+from preflight.graph.resolver import ModuleKind
+from preflight.graph.verdict import FRAMES_PER_IMPORT, Verdicts, caught_here, runs
+from preflight.report import Finding
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
+
+    from preflight.graph.model import FailureKind, ModuleScan
+    from preflight.graph.resolver import Resolved, Resolver
+
+LazyPolicy = Literal["warn", "error", "ignore"]
+#: How many calls deep boot-time call following goes in the walk.
+MAX_CALL_DEPTH = 25
+#: Cycles reported at most (each is one info finding).
+MAX_CYCLES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """An import seen on the way, for `preflight graph`."""
+
+    importer: str
+    target: str
+    line: int
+    kind: Literal["import", "guarded", "fallback"]
+    first_party: bool
+
+
+@dataclass
+class WalkResult:
+    """What the walk found and saw."""
+
+    findings: list[Finding] = field(default_factory=list)
+    modules: dict[str, Resolved] = field(default_factory=dict)
+    """First-party modules reached at boot, in the order reached."""
+    chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The shortest chain from the entry to each reached module (both ends included)."""
+    edges: list[Edge] = field(default_factory=list)
+    functions_followed: int = 0
+
+    @property
+    def failed(self) -> bool:
+        """Whether any finding is an error."""
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Visit:
+    node: Node
+    chain: tuple[str, ...]
+    caught: frozenset[FailureKind]
+    """What a guard on the path from the entry catches."""
+    depth: int
+
+
+_Problems = dict[tuple[object, ...], Finding]
+
+
+class Walker:
+    """Walks one entry. Create one per run: it memoizes scans and verdicts."""
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        load_scan: Callable[[Resolved], ModuleScan],
+        *,
+        lazy: LazyPolicy = "warn",
+        ignore: Collection[str] = (),
+        declared: Collection[str] = (),
+        recursion_limit: int | None = None,
+    ) -> None:
+        """`declared`: the app's declared distributions; `recursion_limit`: the server's."""
+        self.program = Program(resolver, load_scan, declared=declared)
+        self._lazy = lazy
+        self._ignore = tuple(ignore)
+        self.verdicts = Verdicts(
+            self.program, ignored=self._ignored, recursion_limit=recursion_limit
+        )
+
+    def walk(self, entry: str) -> WalkResult:
+        """Every broken boot-time import reachable from `entry`, each with its shortest chain."""
+        result = WalkResult()
+        problems: _Problems = {}
+        resolved = self.program.resolver.resolve(entry)
+        if resolved.kind is ModuleKind.MISSING or not resolved.first_party:
+            result.findings.append(self._entry_missing(entry, resolved))
+            return result
+        parts = entry.split(".")
+        prefixes = [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+        for prefix in prefixes:  # `import a.b.main` runs a, then a.b, then a.b.main
+            self.verdicts.failure(Node(prefix), nested=1)
+        self.verdicts.count_frames = False
+        seen: dict[Node, list[frozenset[FailureKind]]] = {}
+        queue = deque(_Visit(Node(p), (p,), frozenset(), 0) for p in prefixes)
+        while queue:
+            visit = queue.popleft()
+            earlier = seen.setdefault(visit.node, [])
+            if any(caught <= visit.caught for caught in earlier):
+                continue  # an earlier visit caught no more than this one: it reported as much
+            earlier.append(visit.caught)
+            self._visit(visit, queue, problems, result)
+        for module in list(result.modules):
+            self._lazy_findings(module, seen, problems, result)
+        result.findings.extend(problems.values())
+        result.findings.extend(_cycles(result.edges, result.chains))
+        result.functions_followed = sum(1 for node in seen if node.function is not None)
+        return result
+
+    def _visit(
+        self, visit: _Visit, queue: deque[_Visit], problems: _Problems, result: WalkResult
+    ) -> None:
+        node = visit.node
+        if node.function is None:
+            resolved = self.program.resolver.resolve(node.module)
+            result.modules.setdefault(node.module, resolved)
+            result.chains.setdefault(node.module, visit.chain)
+            scan = self.program.scan(node.module)
+            if scan is not None and scan.syntax_error is not None:
+                self._syntax_problem(visit, resolved, scan, problems)
+                return
+        failed = self.verdicts.failed_guards(node)
+        for action in self.program.actions(node):
+            if isinstance(action, ImportAction) and action.type_checking:
+                continue
+            active = runs(action.blocks, failed)
+            caught = visit.caught | caught_here(action.blocks)
+            if isinstance(action, ImportAction):
+                self._visit_import(visit, action, active=active, caught=caught, queue=queue,
+                                   problems=problems, result=result)  # fmt: skip
+                continue
+            callee = self.program.resolve_call(node, action.target) if active else None
+            if callee is not None and visit.depth < MAX_CALL_DEPTH:
+                queue.append(_Visit(callee, (*visit.chain, callee.label), caught, visit.depth + 1))
+
+    def _visit_import(
+        self,
+        visit: _Visit,
+        action: ImportAction,
+        *,
+        active: bool,
+        caught: frozenset[FailureKind],
+        queue: deque[_Visit],
+        problems: _Problems,
+        result: WalkResult,
+    ) -> None:
+        """Record the import's problems at their severity; queue the first-party modules it runs."""
+        node = visit.node
+        kind: Literal["import", "guarded", "fallback"] = "import"
+        if any(block.role == "handler" for block in action.blocks):
+            kind = "fallback"
+        elif caught != visit.caught:
+            kind = "guarded"
+        found = list(self.program.steps(node.module, action))
+        deep = self.verdicts.too_deep.get((node.module, action.line))
+        if deep is not None:
+            found.append(_too_deep(deep))
+        for step in found:
+            if isinstance(step, Problem):
+                severity = Severity.ERROR if active and step.kind not in caught else Severity.INFO
+                self._record(step, severity, node, line=action.line, chain=visit.chain,
+                             problems=problems)  # fmt: skip
+                continue
+            first_party = self.program.is_first_party(step)
+            if node.module != step:
+                result.edges.append(Edge(node.module, step, action.line, kind, first_party))
+            if active and first_party and not self._ignored(step):
+                queue.append(_Visit(Node(step), (*visit.chain, step), caught, visit.depth))
+
+    def _record(
+        self,
+        problem: Problem,
+        severity: Severity,
+        node: Node,
+        *,
+        line: int,
+        chain: tuple[str, ...],
+        problems: _Problems,
+    ) -> None:
+        if self._ignored(problem.module) or self._ignored(node.module):
+            return
+        key = (problem.code, node.module, line, problem.module, problem.name)
+        existing = problems.get(key)
+        if existing is not None and _RANK[existing.severity] >= _RANK[severity]:
+            return
+        problems[key] = Finding(
+            code=problem.code,
+            check="imports",
+            severity=severity,
+            message=problem.message,
+            module=problem.module,
+            name=problem.name,
+            file=self.program.resolver.resolve(node.module).relative_file(),
+            line=line,
+            chain=chain,
+            hint=problem.hint if severity is not Severity.INFO else _info_hint(problem.hint),
+        )
+
+    def _syntax_problem(
+        self, visit: _Visit, resolved: Resolved, scan: ModuleScan, problems: _Problems
+    ) -> None:
+        error = scan.syntax_error
+        if error is None or self._ignored(visit.node.module):
+            return
+        caught = "syntax_error" in visit.caught
+        problems[("PF303", visit.node.module)] = Finding(
+            code="PF303",
+            check="imports",
+            severity=Severity.INFO if caught else Severity.ERROR,
+            message=f"{visit.node.module} does not parse: {error.message}",
+            module=visit.node.module,
+            file=resolved.relative_file(),
+            line=error.line,
+            chain=visit.chain[:-1] or visit.chain,
+            hint="this interpreter parses it as the container's will: fix the syntax or encoding",
+        )
+
+    def _lazy_findings(
+        self,
+        module: str,
+        seen: dict[Node, list[frozenset[FailureKind]]],
+        problems: _Problems,
+        result: WalkResult,
+    ) -> None:
+        """Imports inside functions no boot-time code calls: they fail at their first call."""
+        if self._lazy == "ignore":
+            return
+        severity = Severity.ERROR if self._lazy == "error" else Severity.WARNING
+        for function in self.program.functions(module).values():
+            node = Node(module, function.qualname)
+            if node in seen:
+                continue
+            for action in function.actions:
+                if not isinstance(action, ImportAction) or action.type_checking:
+                    continue
+                caught = caught_here(action.blocks)
+                for step in self.program.steps(module, action):
+                    if not isinstance(step, Problem):
+                        continue
+                    if step.code == "PF302" and not self.program.scanned(str(step.module)):
+                        continue  # names are checked only in modules the walk read anyway
+                    hint = f"imported inside {function.qualname}(), which runs it at its first call"
+                    lazy = Problem(step.code, step.kind, step.message, step.module, step.name, hint)
+                    chain = (*result.chains.get(module, (module,)), node.label)
+                    level = Severity.INFO if step.kind in caught else severity
+                    self._record(
+                        lazy, level, node, line=action.line, chain=chain, problems=problems
+                    )
+
+    def _entry_missing(self, entry: str, resolved: Resolved) -> Finding:
+        where = (
+            "is installed, not under the roots"
+            if resolved.kind is not ModuleKind.MISSING
+            else "was not found"
+        )
+        return Finding(
+            code="PF307",
+            check="imports",
+            severity=Severity.ERROR,
+            message=f"the entry module {entry!r} {where}",
+            module=entry,
+            hint="check --app and --root (the roots are put first on the import path)",
+        )
+
+    def _ignored(self, module: str | None) -> bool:
+        if module is None:
+            return False
+        return any(module == name or module.startswith(f"{name}.") for name in self._ignore)
+
+
+def _too_deep(frames: int) -> Problem:
+    nested = frames // FRAMES_PER_IMPORT
+    return Problem(
+        "PF309",
+        "recursion_error",
+        f"imports nest about {nested} deep here: past the interpreter's recursion limit"
+        " this import raises RecursionError",
+        module=None,
+        hint="import some of the chain lazily (inside functions), or flatten it",
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+def _info_hint(hint: str | None) -> str:
+    caught = "a try/except around the import catches this at boot"
+    return f"{caught}; {hint}" if hint else caught
+
+
+def _cycles(edges: Sequence[Edge], chains: dict[str, tuple[str, ...]]) -> list[Finding]:
+    """Module-level import cycles among first-party modules (legal, but fragile): info."""
+    graph: dict[str, list[str]] = {}
+    lines: dict[tuple[str, str], int] = {}
+    for edge in edges:
+        if edge.kind == "import" and edge.first_party:
+            graph.setdefault(edge.importer, []).append(edge.target)
+            lines.setdefault((edge.importer, edge.target), edge.line)
+    findings: list[Finding] = []
+    for component in _strongly_connected(graph):
+        if len(findings) >= MAX_CYCLES:
+            break
+        cycle = _one_cycle(component, graph)
+        if cycle is None:
+            continue
+        head = cycle[0]
+        findings.append(
+            Finding(
+                code="PF305",
+                check="imports",
+                severity=Severity.INFO,
+                message="import cycle: " + " -> ".join((*cycle, head)),
+                module=head,
+                line=lines.get((head, cycle[1] if len(cycle) > 1 else head)),
+                chain=chains.get(head, (head,)),
+                hint="legal while no module uses a name of another before it is bound",
+            )
+        )
+    return findings
+
+
+def _strongly_connected(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative (a 500-module chain must not hit the recursion limit)."""
+    tarjan = _Tarjan(graph)
+    for start in sorted(graph):
+        if start not in tarjan.index:
+            tarjan.run(start)
+    return tarjan.components
+
+
+@dataclass
+class _Tarjan:
+    graph: dict[str, list[str]]
+    index: dict[str, int] = field(default_factory=dict)
+    low: dict[str, int] = field(default_factory=dict)
+    stack: list[str] = field(default_factory=list)
+    on_stack: set[str] = field(default_factory=set)
+    components: list[list[str]] = field(default_factory=list)
+
+    def run(self, start: str) -> None:
+        work: list[tuple[str, int]] = [(start, 0)]
+        while work:
+            vertex, position = work.pop()
+            if position == 0:
+                self.index[vertex] = self.low[vertex] = len(self.index)
+                self.stack.append(vertex)
+                self.on_stack.add(vertex)
+            successors = self.graph.get(vertex, [])
+            if position < len(successors):
+                work.append((vertex, position + 1))
+                successor = successors[position]
+                if successor not in self.index:
+                    work.append((successor, 0))
+                elif successor in self.on_stack:
+                    self.low[vertex] = min(self.low[vertex], self.index[successor])
+                continue
+            if work:  # back in the parent: it inherits the child's low link
+                parent = work[-1][0]
+                self.low[parent] = min(self.low[parent], self.low[vertex])
+            if self.low[vertex] == self.index[vertex]:
+                self._pop_component(vertex)
+
+    def _pop_component(self, vertex: str) -> None:
+        component = []
+        while True:
+            member = self.stack.pop()
+            self.on_stack.discard(member)
+            component.append(member)
+            if member == vertex:
+                break
+        self.components.append(component)
+
+
+def _one_cycle(component: list[str], graph: dict[str, list[str]]) -> tuple[str, ...] | None:
+    """A shortest cycle through the component's smallest member (None for a lone module)."""
+    members = set(component)
+    head = min(component)
+    if len(component) == 1:
+        return (head,) if head in graph.get(head, []) else None
+    previous: dict[str, str] = {}
+    queue = deque([head])
+    while queue:
+        vertex = queue.popleft()
+        for successor in graph.get(vertex, []):
+            if successor == head:
+                path = [vertex]
+                while path[-1] != head:
+                    path.append(previous[path[-1]])
+                return tuple(reversed(path))
+            if successor in members and successor not in previous:
+                previous[successor] = vertex
+                queue.append(successor)
+    return None
