@@ -3,8 +3,9 @@
 Parsing is ~85 % of a cold walk, so a build-time `preflight check --only imports` leaves its
 scans next to the sources (`<root>/__pycache__/preflight-<python tag>.pickle`, like `.pyc`
 files), and the start-time run in the container reuses them. Keyed on (path, size,
-mtime_ns); a cache from another Python, another preflight or another scan model is ignored,
-and any failure to read or write it is silent (a read-only file system is normal at run time).
+mtime_ns). A cache from another Python, another preflight, another scan model or an edited
+scanner is ignored, and any failure to read or write it is silent (a read-only file system is
+normal at run time).
 """
 
 from __future__ import annotations
@@ -14,19 +15,29 @@ import os
 import pickle
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from preflight._version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from preflight.graph.model import ModuleScan
 
 #: Bump when the scan model changes shape: older caches are then ignored.
 MODEL_VERSION = 2
-_HEADER = ("preflight-scan-cache", MODEL_VERSION, __version__, sys.version)
+
+
+def _scanner_fingerprint() -> tuple[tuple[str, int, int], ...]:
+    """Size and mtime of the code that makes scans: an edited scanner invalidates caches."""
+    here = Path(__file__).parent
+    files = ("scanner.py", "conditions.py", "model.py")
+    stats = [(name, (here / name).stat()) for name in files if (here / name).exists()]
+    return tuple((name, stat.st_size, stat.st_mtime_ns) for name, stat in stats)
+
+
+_HEADER = ("preflight-scan-cache", MODEL_VERSION, __version__, sys.version, _scanner_fingerprint())
 
 
 def cache_file(root: Path) -> Path:

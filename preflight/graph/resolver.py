@@ -255,11 +255,11 @@ class Resolver:
         if parent.kind is ModuleKind.MISSING:
             return Resolved(name, ModuleKind.MISSING, None, None)
         if not parent.search_locations:
-            if parent.kind in _OUTSIDE:
-                # `os.path`, `six.moves`: a plain installed module that puts the submodule in
-                # sys.modules at run time. Not a file to find; for code that is not
-                # first-party only existence is checked, so it is trusted.
-                return Resolved(name, parent.kind, None, None)
+            if parent.kind in _OUTSIDE or parent.kind is ModuleKind.EXTENSION:
+                # `os.path`, `six.moves`, a Rust/C extension registering `ext.sub`: a plain
+                # module that puts the submodule in sys.modules at run time. Not a file to
+                # find; only existence is checked for such code, so it is trusted.
+                return Resolved(name, parent.kind, None, parent.root)
             return Resolved(name, ModuleKind.MISSING, None, None)
         found = self._search(name, [os.fspath(path) for path in parent.search_locations])
         if found is None:

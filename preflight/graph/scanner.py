@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
+from preflight.graph.conditions import Environment
 from preflight.graph.model import (
     ALL_FAILURES,
     Action,
@@ -259,6 +260,8 @@ class _Scanner:
         self._contextlib_names = {"contextlib"}
         self._suppress_names: set[str] = set()
         self._future_annotations = False
+        self._environment = Environment()
+        """Module-level knowledge for deciding `if sys.version_info ...:` statically."""
         self._stack: list[_Item] = []
 
     def run(self, tree: ast.Module) -> ModuleScan:
@@ -369,6 +372,8 @@ class _Scanner:
                 self._importlib_names.add(bound)
             elif alias.name == "contextlib":
                 self._contextlib_names.add(bound)
+            if context.binds_module:
+                self._environment.note_import(alias.name if alias.asname else bound, bound)
 
     def visit_ImportFrom(self, node: ast.ImportFrom, context: _Context) -> None:  # noqa: N802
         """`from m import a as b` binds `b` to `m.a`; a star import binds nothing known."""
@@ -386,6 +391,10 @@ class _Scanner:
                 self._import_module_names.add(bound)
             elif (module, node.level, alias.name) == ("contextlib", 0, "suppress"):
                 self._suppress_names.add(bound)
+            if context.binds_module:
+                self._environment.note_from_import(
+                    module if node.level == 0 else "", alias.name, bound
+                )
 
     # Calls
 
@@ -489,7 +498,16 @@ class _Scanner:
     # Control flow
 
     def visit_If(self, node: ast.If, context: _Context) -> None:  # noqa: N802
-        """`if TYPE_CHECKING:` and `if __name__ == "__main__":` change the body's context."""
+        """`if TYPE_CHECKING:` and `if __name__ == "__main__":` change the body's context.
+
+        A test decided for this interpreter (`sys.version_info < (3, 11)`, `sys.platform ==
+        "win32"`) keeps only the branch taken: the other never runs, binds nothing, fails nothing.
+        """
+        if not _is_type_checking(node.test) and not _is_negated_type_checking(node.test):
+            taken = self._environment.truth(node.test)
+            if taken is not None:
+                self._visit(([node.test], context), (node.body if taken else node.orelse, context))
+                return
         body, orelse = context, context
         if _is_type_checking(node.test):
             body = replace(context, type_checking=True)
@@ -588,6 +606,10 @@ class _Scanner:
         """`__all__ = [...]` sets the module's `__all__`."""
         if context.binds_module and any(_is_name(t, "__all__") for t in node.targets):
             self._all.assign(_literal_strings(node.value))
+        if context.binds_module:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self._environment.note_assignment(target.id, node.value)
         self._visit((node.targets, context), ([node.value], context))
 
     def visit_AugAssign(self, node: ast.AugAssign, context: _Context) -> None:  # noqa: N802
@@ -601,6 +623,8 @@ class _Scanner:
         """`x: T = v` binds `x`; `x: T` alone does not. Only module/class annotations run."""
         if node.value is not None and context.binds_module and _is_name(node.target, "__all__"):
             self._all.assign(_literal_strings(node.value))
+        if context.binds_module and isinstance(node.target, ast.Name):
+            self._environment.note_assignment(node.target.id, node.value)
         annotation = not self._future_annotations and context.namespace != "function"
         binds = node.value is not None or not isinstance(node.target, ast.Name)
         self._visit(
