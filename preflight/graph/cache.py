@@ -37,7 +37,8 @@ def _scanner_fingerprint() -> tuple[tuple[str, int, int], ...]:
     return tuple((name, stat.st_size, stat.st_mtime_ns) for name, stat in stats)
 
 
-_HEADER = ("preflight-scan-cache", MODEL_VERSION, __version__, sys.version, _scanner_fingerprint())
+#: Every cache starts with this; any difference and the cache is ignored.
+HEADER = ("preflight-scan-cache", MODEL_VERSION, __version__, sys.version, _scanner_fingerprint())
 
 
 def cache_file(root: Path) -> Path:
@@ -62,7 +63,7 @@ class ScanCache:
         cache = cls(path)
         with contextlib.suppress(Exception):  # missing, truncated, foreign: start afresh
             header, entries = pickle.loads(path.read_bytes())  # noqa: S301 - our own file
-            if header == _HEADER and isinstance(entries, dict):
+            if header == HEADER and isinstance(entries, dict):
                 cache.entries = entries
         return cache
 
@@ -90,5 +91,5 @@ class ScanCache:
         with contextlib.suppress(Exception):
             self.path.parent.mkdir(exist_ok=True)
             partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            partial.write_bytes(pickle.dumps((_HEADER, self.entries), pickle.HIGHEST_PROTOCOL))
+            partial.write_bytes(pickle.dumps((HEADER, self.entries), pickle.HIGHEST_PROTOCOL))
             partial.replace(self.path)

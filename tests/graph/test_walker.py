@@ -21,7 +21,7 @@ from trees import describe, errors, findings, lines, tool_walk, write_tree
 from preflight import __version__
 from preflight.cli import main
 from preflight.codes import Severity
-from preflight.graph.cache import MODEL_VERSION, cache_file
+from preflight.graph.cache import HEADER, MODEL_VERSION, cache_file
 from preflight.graph.model import ModuleScan
 
 if TYPE_CHECKING:
@@ -544,7 +544,8 @@ def test_cache_not_trusted_across_python_versions(tmp_path, python: str, trusted
     root = write_tree(tmp_path, CACHED_TREE)
     lying = root / "pkg" / "b.py"
     stat = lying.stat()
-    header = ("preflight-scan-cache", MODEL_VERSION, __version__, python)
+    header = (*HEADER[:3], python, *HEADER[4:])
+    assert HEADER[:4] == ("preflight-scan-cache", MODEL_VERSION, __version__, sys.version)
     entries = {str(lying): (stat.st_size, stat.st_mtime_ns, ModuleScan())}
     cache_file(root).parent.mkdir()
     cache_file(root).write_bytes(pickle.dumps((header, entries)))
