@@ -181,7 +181,7 @@ class Walker:
                              problems=problems)  # fmt: skip
                 continue
             first_party = self.program.is_first_party(step)
-            if node.module != step:
+            if not f"{node.module}.".startswith(f"{step}."):  # not itself nor its own package
                 result.edges.append(Edge(node.module, step, action.line, kind, first_party))
             if active and first_party and not self._ignored(step):
                 queue.append(_Visit(Node(step), (*visit.chain, step), caught, visit.depth))
