@@ -4,9 +4,12 @@
 
 Needs preflight plus `benchmarks/requirements.txt` (grimp, django) in the running interpreter.
 
-Measures, as whole child processes (wall time with `time.perf_counter` around spawn and
-`os.wait4`, peak RSS from the rusage `wait4` returns), interleaved round-robin with the order
-rotated every round, `--runs` times each:
+Measures whole processes, interleaved round-robin with the order rotated every round,
+`--runs` times each. A small launcher interpreter forks and execs each command and takes its
+wall time (`time.perf_counter` from fork to reaping) and its peak RSS (`ru_maxrss` of the
+rusage `os.wait4` returns). Not spawned from this script directly, because a child's
+`ru_maxrss` includes the RSS of the process it was forked from: every figure would be
+floored at this script's own size. The configurations:
 
 - preflight cold: `python -m preflight check --only imports --app ENTRY --root ROOT
   --format json --log-format json` after deleting `ROOT/__pycache__/preflight-*.pickle`;
@@ -50,7 +53,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,6 +70,30 @@ started = time.perf_counter()
 graph = grimp.build_graph(sys.argv[1], cache_dir=sys.argv[2] or None)
 print(json.dumps({"modules": len(graph.modules), "ms": (time.perf_counter() - started) * 1000}))
 """
+
+# Forks and execs the measured command from a small fresh interpreter and reports
+# "wall_seconds child_maxrss exit_code own_maxrss". Why: a child's ru_maxrss includes the
+# peak RSS of the process it was forked from (the kernel keeps it across exec), so spawning
+# from this script would floor every figure at this script's own size.
+LAUNCHER = """\
+import os, resource, sys, time
+try:  # this process's own peak: its ru_maxrss would include its parent's (see above)
+    own = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+except OSError:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(sys.argv[1], "w") as out:
+    out.write(f"{wall} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {own}")
+"""
+LAUNCHER_RSS: list[float] = []
 
 CPYTHON_CHILD = """\
 import importlib, json, os, sys
@@ -661,6 +687,7 @@ def generate(root: Path, seed: int, everything: bool) -> Tree:
     """Write the backend under `root/bigapp`; returns its plan."""
     rng = random.Random(seed)
     tree = plan(rng)
+    shutil.rmtree(root, ignore_errors=True)
     for package in tree.packages:
         path = root.joinpath(*package.split("."), "__init__.py")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -696,17 +723,26 @@ class Sample:
 
 
 def run_child(argv: list[str], env: dict[str, str], cwd: Path) -> Sample:
-    """Run to completion; wall time from spawn to reaping, and the child's own peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        with subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err) as proc:
-            _, status, usage = os.wait4(proc.pid, 0)
-            wall_ms = (time.perf_counter() - started) * 1000
-            proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run to completion through the launcher; its wall time and its own peak RSS."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as usage,
+    ):
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, usage.name, *argv]
+        subprocess.run(launcher, cwd=cwd, env=env, stdout=out, stderr=err, check=True)
+        wall_s, maxrss, code, own = usage.read().split()
         out.seek(0)
         err.seek(0)
-        scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes there, KiB on Linux
-        return Sample(wall_ms, usage.ru_maxrss / scale, proc.returncode, out.read(), err.read())
+        LAUNCHER_RSS.append(int(own) / rss_scale())
+        return Sample(
+            float(wall_s) * 1000, int(maxrss) / rss_scale(), int(code), out.read(), err.read()
+        )
+
+
+def rss_scale() -> int:
+    """ru_maxrss is in bytes on macOS, KiB on Linux; this turns it into MiB."""
+    return 1024 * 1024 if sys.platform == "darwin" else 1024
 
 
 @dataclass
@@ -802,8 +838,13 @@ def inner_ms(config: str, sample: Sample) -> float | None:
     if document is None:
         return None
     if config.startswith("preflight"):
-        return float(document["checks"][0]["duration_ms"])
+        return float(imports_check(document)["duration_ms"])
     return float(document["ms"])
+
+
+def imports_check(report: dict[str, Any]) -> dict[str, Any]:
+    """The imports check's entry in a preflight JSON report."""
+    return next(c for c in report["checks"] if c["name"] == "imports")
 
 
 def median_wall(samples: list[Sample]) -> float:
@@ -814,7 +855,11 @@ def report(scenario: Scenario, runs: int) -> bool:
     """Print the scenario's table and notes; False when a generated tree fails the check."""
     print(f"\n### ({scenario.key}) {scenario.title}\n")
     print(f"root `{scenario.root}`, entry `{scenario.entry}`, grimp package `{scenario.package}`")
-    print(f"{runs} runs each, interleaved; wall time of the whole process in ms\n")
+    print(
+        f"{runs} runs each, interleaved; wall time of the whole process in ms. In-process: "
+        "preflight's own duration_ms of the imports check (walk, cache load and save), "
+        "grimp's build_graph() alone.\n"
+    )
     print("| configuration | median ms | min | max | in-process ms (median) | peak RSS MB |")
     print("|---|---|---|---|---|---|")
     for config in CONFIGS:
@@ -836,7 +881,11 @@ def report(scenario: Scenario, runs: int) -> bool:
         f"**{medians['preflight warm'] / medians['grimp warm']:.2f}x**"
     )
     cold, warm = (parse(scenario.samples[c][-1]) for c in CONFIGS[:2])
-    cold_metrics, warm_metrics = (d["checks"][0]["metrics"] if d else {} for d in (cold, warm))
+    cold_metrics, warm_metrics = (imports_check(d)["metrics"] if d else {} for d in (cold, warm))
+    warm_parsed = {
+        imports_check(d)["metrics"].get("files_parsed", "?") if d else "?"
+        for d in map(parse, scenario.samples["preflight warm"])
+    }
     grimp_modules = {
         str(d["modules"]) if d else "? (failed)"
         for c in CONFIGS[2:]
@@ -846,13 +895,13 @@ def report(scenario: Scenario, runs: int) -> bool:
         f"- modules: preflight reached {cold_metrics.get('modules', '?')} "
         f"(cold: {cold_metrics.get('files_parsed', '?')} files parsed; "
         f"warm: {warm_metrics.get('files_cached', '?')} from the cache, "
-        f"{warm_metrics.get('files_parsed', '?')} parsed); "
+        f"{'/'.join(map(str, sorted(warm_parsed, key=str)))} parsed); "
         f"grimp's graph holds {', '.join(sorted(grimp_modules))}"
     )
     for config, document in zip(CONFIGS[:2], (cold, warm), strict=True):
-        if document is None or not document["checks"][0]["metrics"]:
+        if document is None or not imports_check(document)["metrics"]:
             tail = scenario.samples[config][-1].stderr.decode(errors="replace").strip()
-            summary = document["checks"][0]["summary"] if document else tail[-300:]
+            summary = imports_check(document)["summary"] if document else tail[-300:]
             print(f"- **{config} did not finish the walk**: {summary}")
     ok = compare_with_cpython(scenario)
     codes = {c: sorted({s.exit_code for s in scenario.samples[c]}) for c in CONFIGS[:2]}
@@ -945,8 +994,8 @@ def site_root(name: str) -> Path:
 @contextlib.contextmanager
 def workdir(keep: Path | None) -> Iterator[Path]:
     if keep is not None:
-        shutil.rmtree(keep, ignore_errors=True)
-        keep.mkdir(parents=True)
+        shutil.rmtree(keep / "cwd", ignore_errors=True)
+        keep.mkdir(parents=True, exist_ok=True)
         yield keep.resolve()
         return
     with tempfile.TemporaryDirectory(prefix="preflight-bench-") as tmp:
@@ -959,20 +1008,24 @@ def build_scenarios(base: Path, keys: list[str], seed: int) -> list[Scenario]:
         if key not in keys:
             continue
         root = base / f"tree-{key}"
-        tree = generate(root, seed, everything=everything)
-        files = list(root.rglob("*.py"))
-        size = sum(f.stat().st_size for f in files) / 1e6
-        lines = sum(f.read_text().count("\n") for f in files)
+        # In a child: this process stays small, so its RSS does not leak into the children's.
+        argv = [sys.executable, __file__, "--generate", str(root), "--seed", str(seed)]
+        done = subprocess.run(
+            [*argv, *(["--everything"] if everything else [])],
+            capture_output=True,
+            check=True,
+        )
+        stats = json.loads(done.stdout)
         reach = "everything" if everything else "~10 %"
-        booted = len(tree.booted)
         print(
-            f"generated ({key}): {len(files)} files, {lines} lines, {size:.1f} MB; "
-            f"{booted} plain modules on the boot path, {len(tree.unbooted)} in tests and scripts"
+            f"generated ({key}): {stats['files']} files, {stats['lines']} lines, "
+            f"{stats['bytes'] / 1e6:.1f} MB; {stats['booted']} plain modules on the boot path, "
+            f"{stats['unbooted']} in tests and scripts"
         )
         scenarios.append(
             Scenario(
                 key,
-                f"generated `{PACKAGE}`, {len(files)} modules, the entry reaches {reach}",
+                f"generated `{PACKAGE}`, {stats['files']} modules, the entry reaches {reach}",
                 root,
                 f"{PACKAGE}.main",
                 PACKAGE,
@@ -1002,7 +1055,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scenarios", default="a,b,c", help="comma-separated: a, b, c")
     parser.add_argument("--keep", type=Path, help="generate into DIR and leave it there")
+    parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--everything", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate is not None:
+        tree = generate(args.generate, args.seed, everything=args.everything)
+        files = list(args.generate.rglob("*.py"))
+        stats = {
+            "files": len(files),
+            "lines": sum(f.read_bytes().count(b"\n") for f in files),
+            "bytes": sum(f.stat().st_size for f in files),
+            "booted": len(tree.booted),
+            "unbooted": len(tree.unbooted),
+        }
+        print(json.dumps(stats))
+        return
     site_root("grimp")
     keys = args.scenarios.split(",")
     print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
@@ -1018,6 +1085,11 @@ def main() -> None:
             for scenario in scenarios:
                 prepare(scenario, cwd)
             measure(scenarios, args.runs, cwd)
+            print(
+                "\nWall time and peak RSS (ru_maxrss from os.wait4) are taken by a small launcher "
+                "that forks and execs each command; RSS figures are floored at the launcher's own "
+                f"peak RSS, at most {max(LAUNCHER_RSS):.0f} MB."
+            )
             for scenario in scenarios:
                 ok = report(scenario, args.runs) and ok
         finally:
