@@ -11,6 +11,7 @@ normal at run time).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import sys
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from preflight.graph.model import ModuleScan
 
 #: Bump when the scan model changes shape: older caches are then ignored.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 
 def _scanner_fingerprint() -> tuple[tuple[str, int, int], ...]:
@@ -62,7 +63,12 @@ class ScanCache:
         path = cache_file(root)
         cache = cls(path)
         with contextlib.suppress(Exception):  # missing, truncated, foreign: start afresh
-            header, entries = pickle.loads(path.read_bytes())  # noqa: S301 - our own file
+            data = path.read_bytes()
+            gc.disable()  # tens of thousands of small objects, none of them garbage
+            try:
+                header, entries = pickle.loads(data)  # noqa: S301 - our own file
+            finally:
+                gc.enable()
             if header == HEADER and isinstance(entries, dict):
                 cache.entries = entries
         return cache

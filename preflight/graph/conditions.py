@@ -79,6 +79,10 @@ class Environment:
         else:
             self.constants[name] = decided
 
+    def flags(self) -> tuple[tuple[str, bool], ...]:
+        """The module's decided constants as truth values (what `Condition`s ask)."""
+        return tuple((name, bool(value)) for name, value in self.constants.items())
+
     def truth(self, test: ast.expr) -> bool | None:
         """Whether `test` is true for this interpreter, or None when it cannot be decided."""
         value = self.evaluate(test)

@@ -8,8 +8,28 @@ walker can tell a guarded import from a fallback that runs only when the guarded
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+
+class _Compact:
+    """Pickles as `(class, field values)`, for a fast parse cache.
+
+    A cache holds tens of thousands of these values, and the default pickle path of frozen
+    slotted dataclasses looks the fields up again for every object.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Rebuild by calling the class with the field values in order."""
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))  # type: ignore[arg-type]
+        return type(self), tuple(getattr(self, name) for name in names)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 BlockRole = Literal["body", "handler"]
 #: How an import can fail at boot, as the exception CPython raises: ModuleNotFoundError,
@@ -25,7 +45,7 @@ ALL_FAILURES: frozenset[FailureKind] = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Block:
+class Block(_Compact):
     """A `try` whose handlers catch ImportError (or a base of it), and which part we are in."""
 
     try_line: int
@@ -41,7 +61,7 @@ class Block:
 
 
 @dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(_Compact):
     """What a name bound by an import refers to: a module, or an attribute of a module."""
 
     module: str
@@ -53,7 +73,21 @@ class Binding:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportAction:
+class Condition(_Compact):
+    """`if FLAG:` where FLAG is imported (`from .version import PY314`): decided by the walker.
+
+    The scanner decides tests on this interpreter's version and platform itself; a flag that
+    another module computes that way is known only once that module is scanned.
+    """
+
+    flag: Binding
+    """Where the flag comes from (`attr` is its name in that module)."""
+    expected: bool
+    """The truth the flag must have for the action to run (False in the `else:` branch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportAction(_Compact):
     """One import statement (or one literal `importlib.import_module` / `__import__` call)."""
 
     module: str
@@ -70,10 +104,12 @@ class ImportAction:
     """Under `if TYPE_CHECKING:` (never run, never a finding)."""
     dynamic: bool = False
     """A literal `importlib.import_module(...)` or `__import__(...)` call."""
+    conditions: tuple[Condition, ...] = ()
+    """Imported flags the enclosing `if`s test: it runs only when they hold."""
 
 
 @dataclass(frozen=True, slots=True)
-class CallAction:
+class CallAction(_Compact):
     """A call of a plain or dotted name (`create_app()`, `routers.register(app)`, `@decorator`).
 
     Only calls whose callee is a name or a dotted name are recorded; the walker resolves the
@@ -86,13 +122,15 @@ class CallAction:
     """1-based line of the call."""
     blocks: tuple[Block, ...] = ()
     """The guarding `try` blocks around it, outermost first."""
+    conditions: tuple[Condition, ...] = ()
+    """Imported flags the enclosing `if`s test: it runs only when they hold."""
 
 
 Action = ImportAction | CallAction
 
 
 @dataclass(frozen=True, slots=True)
-class FunctionScan:
+class FunctionScan(_Compact):
     """A function or method: what it does when called."""
 
     qualname: str
@@ -106,7 +144,7 @@ class FunctionScan:
 
 
 @dataclass(frozen=True, slots=True)
-class SyntaxProblem:
+class SyntaxProblem(_Compact):
     """Why a file could not be parsed (syntax error, bad encoding, NUL bytes)."""
 
     line: int | None
@@ -114,7 +152,7 @@ class SyntaxProblem:
 
 
 @dataclass(frozen=True, slots=True)
-class ModuleScan:
+class ModuleScan(_Compact):
     """Everything the walker needs from one source file."""
 
     actions: tuple[Action, ...] = ()
@@ -138,6 +176,9 @@ class ModuleScan:
     """A module-level `__getattr__`: any name may exist."""
     all_names: tuple[str, ...] | None = None
     """A literal `__all__`, or None."""
+    constants: tuple[tuple[str, bool], ...] = ()
+    """Module-level flags decided for this interpreter (`PY314 = sys.version_info >= (3, 14)`)
+    with their truth, for the `Condition`s of modules that import them."""
     syntax_error: SyntaxProblem | None = None
     """Set when the file does not parse; then everything else is empty."""
 

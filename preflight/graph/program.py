@@ -73,6 +73,7 @@ class Program:
         self._functions: dict[str, dict[str, FunctionScan]] = {}
         self._bindings: dict[str, dict[str, Binding]] = {}
         self._bases: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {}
+        self._steps: dict[tuple[str, ImportAction], tuple[Step, ...]] = {}
 
     # --- scans ---------------------------------------------------------------------------
 
@@ -99,6 +100,19 @@ class Program:
     def is_package(self, module: str) -> bool:
         """A package (its relative imports anchor on itself)."""
         return self.resolver.resolve(module).is_package
+
+    def live(self, module: str, action: Action) -> bool:
+        """False when an imported flag the action depends on is known to be the other way."""
+        for condition in action.conditions:
+            flag = condition.flag
+            source = Resolver.absolute(flag.module, flag.level, module, self.is_package(module))
+            scan = self.scan(source) if source is not None else None
+            if scan is None or flag.attr is None:
+                continue
+            value = dict(scan.constants).get(flag.attr)
+            if value is not None and value is not condition.expected:
+                return False
+        return True
 
     def actions(self, node: Node) -> tuple[Action, ...]:
         """What running `node` does, in order (nothing for a file that does not parse)."""
@@ -136,12 +150,20 @@ class Program:
 
     # --- what one import statement runs ---------------------------------------------------
 
-    def steps(self, importer: str, action: ImportAction) -> Iterator[Step]:
+    def steps(self, importer: str, action: ImportAction) -> tuple[Step, ...]:
         """The modules an import runs, in order, and the problems on the way.
 
         A missing module ends the steps (nothing after it runs); every missing name of a
-        `from` import is listed, so one pass reports them all.
+        `from` import is listed, so one pass reports them all. Memoized: the verdicts and
+        the walk both ask.
         """
+        key = (importer, action)
+        found = self._steps.get(key)
+        if found is None:
+            found = self._steps[key] = tuple(self._compute_steps(importer, action))
+        return found
+
+    def _compute_steps(self, importer: str, action: ImportAction) -> Iterator[Step]:
         target = Resolver.absolute(action.module, action.level, importer, self.is_package(importer))
         if target is None:
             yield Problem(

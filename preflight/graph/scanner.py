@@ -47,6 +47,7 @@ from preflight.graph.model import (
     Block,
     BlockRole,
     CallAction,
+    Condition,
     FailureKind,
     FunctionScan,
     ImportAction,
@@ -172,6 +173,8 @@ class _Context:
     namespace: _Namespace
     blocks: tuple[Block, ...] = ()
     type_checking: bool = False
+    conditions: tuple[Condition, ...] = ()
+    """Imported flags the enclosing `if`s test (see `Condition`)."""
     names: _Names | None = None
     """The function or class body whose `global` declarations apply here (None at module
     level, in the `__main__` block and in a lambda, where none can make a difference)."""
@@ -292,6 +295,7 @@ class _Scanner:
             bound_names=frozenset(self._bound | declared_global),
             has_getattr="__getattr__" in self._bound,
             all_names=self._all.result(),
+            constants=self._environment.flags(),
         )
 
     @classmethod
@@ -312,13 +316,19 @@ class _Scanner:
 
     def _import(self, node: ast.stmt | ast.expr, context: _Context, action: ImportAction) -> None:
         """Record an import with the context's guards and TYPE_CHECKING flag."""
-        guarded = replace(action, blocks=context.blocks, type_checking=context.type_checking)
+        guarded = replace(
+            action,
+            blocks=context.blocks,
+            type_checking=context.type_checking,
+            conditions=context.conditions,
+        )
         context.scope.add(node, guarded)
 
     def _call(self, node: ast.expr, context: _Context, target: tuple[str, ...]) -> None:
         """Record a call, unless it sits where nothing runs (`if TYPE_CHECKING:`)."""
         if not context.type_checking:
-            context.scope.add(node, CallAction(target, node.lineno, context.blocks))
+            call = CallAction(target, node.lineno, context.blocks, context.conditions)
+            context.scope.add(node, call)
 
     def _bind(self, context: _Context, name: str) -> None:
         """A plain name bound in this context: a module attribute at module level.
@@ -354,7 +364,9 @@ class _Scanner:
         """A new function and the context of its body (guards restart at the body)."""
         scope = _Scope(qualname, line)
         self._functions.append(scope)
-        return _Context(scope, f"{qualname}.", "function", (), context.type_checking, names)
+        return _Context(
+            scope, f"{qualname}.", "function", type_checking=context.type_checking, names=names
+        )
 
     # Imports
 
@@ -508,6 +520,17 @@ class _Scanner:
             if taken is not None:
                 self._visit(([node.test], context), (node.body if taken else node.orelse, context))
                 return
+            flag = self._imported_flag(node.test)
+            if flag is not None:
+                binding, expected = flag
+                body = replace(
+                    context, conditions=(*context.conditions, Condition(binding, expected))
+                )
+                orelse = replace(
+                    context, conditions=(*context.conditions, Condition(binding, not expected))
+                )
+                self._visit(([node.test], context), (node.body, body), (node.orelse, orelse))
+                return
         body, orelse = context, context
         if _is_type_checking(node.test):
             body = replace(context, type_checking=True)
@@ -519,6 +542,18 @@ class _Scanner:
                 scope = self._function_scope("__main__", node.lineno, context)
                 body, orelse = (scope, context) if main else (context, scope)
         self._visit(([node.test], context), (node.body, body), (node.orelse, orelse))
+
+    def _imported_flag(self, test: ast.expr) -> tuple[Binding, bool] | None:
+        """`if FLAG:` / `if not FLAG:` on a name from-imported at module level."""
+        expected = True
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, expected = test.operand, False
+        if not isinstance(test, ast.Name):
+            return None
+        binding = self._module.bindings.get(test.id)
+        if binding is None or binding.attr is None:
+            return None
+        return binding, expected
 
     def visit_Try(self, node: ast.Try, context: _Context) -> None:  # noqa: N802
         """A `try` that catches ImportError guards its body; its handlers are the fallback."""

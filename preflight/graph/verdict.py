@@ -41,7 +41,7 @@ class _Frame:
     actions: tuple[Action, ...]
     frames: int
     index: int = 0
-    steps: list[Problem | str] | None = None
+    steps: tuple[Problem | str, ...] | None = None
     step: int = 0
     failed: set[int] = field(default_factory=set)
     escaped: FailureKind | None = None
@@ -134,8 +134,11 @@ class Verdicts:
         """Run `frame` until it needs a node evaluated first, or until it is finished."""
         while frame.escaped is None and frame.index < len(frame.actions):
             action = frame.actions[frame.index]
-            if (isinstance(action, ImportAction) and action.type_checking) or not runs(
-                action.blocks, frame.failed
+            dead = isinstance(action, ImportAction) and action.type_checking
+            if (
+                dead
+                or not runs(action.blocks, frame.failed)
+                or not self._program.live(frame.node.module, action)
             ):
                 self._next_action(frame)
                 continue
@@ -150,7 +153,7 @@ class Verdicts:
 
     def _advance_call(self, frame: _Frame, action: CallAction) -> Node | None:
         if frame.steps is None:
-            frame.steps = []  # marks the call as started
+            frame.steps = ()  # marks the call as started
             callee = self._program.resolve_call(frame.node, action.target)
             if callee is not None:
                 known, kind = self._known(callee)
@@ -164,7 +167,7 @@ class Verdicts:
 
     def _advance_import(self, frame: _Frame, action: ImportAction) -> Node | None:
         if frame.steps is None:
-            frame.steps = list(self._program.steps(frame.node.module, action))
+            frame.steps = self._program.steps(frame.node.module, action)
             frame.step = 0
         while frame.step < len(frame.steps):
             step = frame.steps[frame.step]

@@ -142,6 +142,8 @@ class Walker:
         for action in self.program.actions(node):
             if isinstance(action, ImportAction) and action.type_checking:
                 continue
+            if not self.program.live(node.module, action):
+                continue  # `if PY314:` with PY314 False on this interpreter: never runs
             active = runs(action.blocks, failed)
             caught = visit.caught | caught_here(action.blocks)
             if isinstance(action, ImportAction):
@@ -170,7 +172,7 @@ class Walker:
             kind = "fallback"
         elif caught != visit.caught:
             kind = "guarded"
-        found = list(self.program.steps(node.module, action))
+        found: list[Problem | str] = list(self.program.steps(node.module, action))
         deep = self.verdicts.too_deep.get((node.module, action.line))
         if deep is not None:
             found.append(_too_deep(deep))
@@ -251,6 +253,8 @@ class Walker:
                 continue
             for action in function.actions:
                 if not isinstance(action, ImportAction) or action.type_checking:
+                    continue
+                if not self.program.live(module, action):
                     continue
                 caught = caught_here(action.blocks)
                 for step in self.program.steps(module, action):

@@ -7,6 +7,7 @@ import os
 import sys
 
 import pytest
+from trees import cpython_import, errors, tool_walk, write_tree
 
 from preflight.graph.conditions import Environment
 from preflight.graph.model import ImportAction
@@ -89,3 +90,27 @@ if unknown:
 def test_a_name_bound_only_in_the_branch_not_taken_is_not_bound() -> None:
     source = f"import sys\nif sys.version_info < ({V.major}, {V.minor}):\n    legacy = 1\n"
     assert "legacy" not in scan(source).bound_names
+
+
+def test_a_flag_imported_from_another_module_decides_its_branch(tmp_path) -> None:
+    """Django's `if PY314: import annotationlib` with PY314 from django.utils.version."""
+    major, minor = V.major, V.minor
+    tree = {
+        "app/__init__.py": "",
+        "app/version.py": (
+            "import sys\n"
+            f"NEWER = sys.version_info >= ({major}, {minor + 1})\n"
+            f"CURRENT = sys.version_info >= ({major}, {minor})\n"
+        ),
+        "app/main.py": (
+            "from app.version import NEWER, CURRENT\n"
+            "if NEWER:\n    import module_of_a_future_python\n"
+            "if not CURRENT:\n    import module_of_an_old_python\n"
+            "if CURRENT:\n    import really_missing_module\n"
+        ),
+    }
+    root = write_tree(tmp_path, tree)
+    cpython = cpython_import("app.main", [root], tmp_path)
+    assert cpython.module == "really_missing_module"
+    result, _, _ = tool_walk(tmp_path, "app.main", [root])
+    assert [f.module for f in errors(result)] == ["really_missing_module"]

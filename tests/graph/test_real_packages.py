@@ -28,6 +28,7 @@ ENTRIES = [
     "uvicorn.main",
     "hypothesis",
     "_pytest.main",
+    "django.core.handlers.asgi",
 ]
 
 
