@@ -9,6 +9,7 @@ free for the I/O checks and the deadline (a walk cut off there is abandoned, not
 from __future__ import annotations
 
 import asyncio
+import gc
 import tomllib
 from typing import TYPE_CHECKING
 
@@ -62,16 +63,24 @@ def walk_entry(config: Config) -> tuple[WalkResult, int, int]:
     if config.app is None:
         msg = "walk_entry needs config.app"
         raise ValueError(msg)
-    loader = ScanLoader(config.roots, use_cache=config.imports.cache)
-    walker = Walker(
-        Resolver(config.roots),
-        loader,
-        lazy=config.imports.lazy,
-        ignore=config.imports.ignore,
-        declared=declared_distributions(config),
-    )
-    result = walker.walk(config.app.split(":", 1)[0])
-    loader.save()
+    # The walk allocates hundreds of thousands of small, acyclic objects: the cyclic garbage
+    # collector would scan them again and again for nothing (a fifth of a warm walk).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        loader = ScanLoader(config.roots, use_cache=config.imports.cache)
+        walker = Walker(
+            Resolver(config.roots),
+            loader,
+            lazy=config.imports.lazy,
+            ignore=config.imports.ignore,
+            declared=declared_distributions(config),
+        )
+        result = walker.walk(config.app.split(":", 1)[0])
+        loader.save()
+    finally:
+        if collecting:
+            gc.enable()
     return result, loader.parsed, loader.cached
 
 

@@ -286,7 +286,7 @@ class Walker:
         )
 
     def _ignored(self, module: str | None) -> bool:
-        if module is None:
+        if module is None or not self._ignore:
             return False
         return any(module == name or module.startswith(f"{name}.") for name in self._ignore)
 
