@@ -240,8 +240,11 @@ class Resolver:
         return Resolved(name, ModuleKind.MISSING, None, None)
 
     def _builtin_or_frozen(self, name: str) -> Resolved | None:
-        """Built-in and frozen stdlib modules: their importers come before the path."""
-        if name in sys.builtin_module_names:
+        """Built-in and frozen stdlib modules: their importers come before the path.
+
+        `__main__` is always in `sys.modules` (the program being run): `import __main__` works.
+        """
+        if name in sys.builtin_module_names or name == "__main__":
             return Resolved(name, ModuleKind.STDLIB, None, None)
         if name in sys.stdlib_module_names and _is_frozen(name):
             # The source file, when the standard library is on the path, is informative only.

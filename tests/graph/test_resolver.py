@@ -541,3 +541,8 @@ def test_the_distutils_shim_is_not_asked_its_answer_is_emulated(tmp_path):
     assert resolver.resolve("distutils.core").kind is ModuleKind.THIRD_PARTY
     assert not {name for name in set(sys.modules) - before if "distutils" in name}
     assert "setuptools" not in set(sys.modules) - before
+
+
+def test_main_module_always_exists(tmp_path: Path) -> None:
+    """`import __main__` never fails: the running program is always `__main__`."""
+    assert Resolver([tmp_path], sys_path=[]).resolve("__main__").kind is ModuleKind.STDLIB
