@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class ImportsCheck:
-    """Static import graph from the entry: PF301-PF307."""
+    """Static import graph from the entry: PF300-PF309."""
 
     name = "imports"
     exit_code = ExitCode.IMPORTS
