@@ -161,6 +161,13 @@ class DatabaseConfig(_Section):
     """The environment variable holding the DSN."""
     connect_timeout: DurationMs = 5000
     """Longest a single connection attempt may take (also capped by the budget)."""
+    query: str = Field(default="SELECT 1", min_length=1)
+    """Run after connecting: the database must answer it."""
+    max_latency: DurationMs | None = None
+    """Warn when connect + query take longer."""
+    migrations: Path | None = None
+    """An alembic script folder (with `versions/`): the database's `alembic_version` must be
+    at its head revision."""
 
 
 class ServiceConfig(_Section):
@@ -169,14 +176,20 @@ class ServiceConfig(_Section):
     name: str = Field(min_length=1)
     """What the dependency is called in findings."""
     url: str
-    """`http(s)://...` expects 2xx/3xx; `tcp://host:port` expects a connect."""
+    """`http(s)://...` expects a 2xx/3xx; `tcp://host:port` a connect; `redis://` a PONG."""
+    timeout: DurationMs = 5000
+    """Longest a single attempt may take (also capped by the budget)."""
+    expect_status: tuple[int, ...] = ()
+    """HTTP: the statuses that pass (default: any 2xx or 3xx)."""
+    expect_body: str | None = None
+    """HTTP: a substring the body must contain."""
 
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-        if scheme not in {"http", "https", "tcp"}:
-            msg = "expected a URL starting with http://, https:// or tcp://"
+        if scheme not in {"http", "https", "tcp", "redis", "rediss"}:
+            msg = "expected a URL starting with http://, https://, tcp://, redis:// or rediss://"
             raise ValueError(msg)
         return value
 

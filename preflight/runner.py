@@ -82,7 +82,7 @@ async def run_checks(
     results: dict[str, CheckResult] = {}
     running: dict[asyncio.Task[CheckResult], str] = {}
     for name in CHECK_NAMES:
-        skipped = _skip_reason(name, by_name.get(name), selected, config)
+        skipped = _skip_reason(name, by_name.get(name), selected, ctx)
         if skipped is not None:
             results[name] = CheckResult.skipped(name, skipped)
             observer.check_finished(results[name])
@@ -127,18 +127,15 @@ async def run_checks(
 
 
 def _skip_reason(
-    name: str,
-    check: Check | None,
-    selected: set[str],
-    config: Config,
+    name: str, check: Check | None, selected: set[str], ctx: CheckContext
 ) -> str | None:
     if name not in selected:
-        if name in OPT_IN_CHECKS and name not in config.skip:
+        if name in OPT_IN_CHECKS and name not in ctx.config.skip:
             return f"opt-in: select it with --only {name}"
         return "not selected (--only/--skip)"
     if check is None:
         return f"not built yet in preflight {__version__}"
-    return check.skip_reason(config)
+    return check.skip_reason(ctx)
 
 
 async def _run_one(check: Check, ctx: CheckContext, observer: RunObserver) -> CheckResult:

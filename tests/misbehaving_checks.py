@@ -26,7 +26,7 @@ class Base:
         self.name = name
         self.exit_code = CHECK_EXIT_CODES[name]
 
-    def skip_reason(self, config: Any) -> None:
+    def skip_reason(self, ctx: Any) -> None:
         return None
 
     def started(self) -> None:

@@ -9,7 +9,7 @@ from preflight.codes import CHECK_EXIT_CODES, ExitCode, Severity
 from preflight.report import Finding
 
 if TYPE_CHECKING:
-    from preflight.config import Config
+    from preflight.checks.base import CheckContext
 
 #: The incident's second crash, as the imports check will report it.
 BROKEN_IMPORT = Finding(
@@ -48,5 +48,5 @@ class CheckDouble:
     def exit_code(self) -> ExitCode:
         return CHECK_EXIT_CODES[self.name]
 
-    def skip_reason(self, config: Config) -> str | None:
+    def skip_reason(self, ctx: CheckContext) -> str | None:
         return None

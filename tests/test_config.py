@@ -429,7 +429,7 @@ ERROR_CASES = [
         {PY: '[[tool.preflight.services]]\nname = "files"\nurl = "ftp://files/x"\n'},
         (
             "pyproject.toml: [[tool.preflight.services]] #1 url",
-            "expected a URL starting with http://, https:// or tcp://",
+            "expected a URL starting with http://, https://, tcp://, redis:// or rediss://",
         ),
         id="file-service-ftp",
     ),

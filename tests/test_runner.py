@@ -30,7 +30,7 @@ class Sleeper(CheckDouble):
     skip: str | None = None
     started_at: list[float] = field(default_factory=list)
 
-    def skip_reason(self, config: Config) -> str | None:
+    def skip_reason(self, ctx: CheckContext) -> str | None:
         return self.skip
 
     async def run(self, ctx: CheckContext) -> CheckResult:

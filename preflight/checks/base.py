@@ -68,8 +68,11 @@ class Check(Protocol):
         """The exit code of this check's stage (used when it times out)."""
         ...
 
-    def skip_reason(self, config: Config) -> str | None:
-        """Why this check has nothing to do with this configuration, or None to run it."""
+    def skip_reason(self, ctx: CheckContext) -> str | None:
+        """Why this check has nothing to do here (nothing configured), or None to run it.
+
+        It sees the whole context: a DSN may come from the environment.
+        """
         ...
 
     async def run(self, ctx: CheckContext) -> CheckResult:

@@ -28,9 +28,9 @@ class ImportsCheck:
     name = "imports"
     exit_code = ExitCode.IMPORTS
 
-    def skip_reason(self, config: Config) -> str | None:
+    def skip_reason(self, ctx: CheckContext) -> str | None:
         """Nothing to walk without an entry."""
-        return None if config.app else "no app configured (--app or [tool.preflight] app)"
+        return None if ctx.config.app else "no app configured (--app or [tool.preflight] app)"
 
     async def run(self, ctx: CheckContext) -> CheckResult:
         """Walk in a worker thread and turn the walk into a result."""
