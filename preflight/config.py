@@ -53,7 +53,12 @@ NESTED_DELIMITER = "__"
 #: `PREFLIGHT_*` variables that are not configuration keys (read by other parts of preflight).
 NON_CONFIG_VARIABLES = frozenset({"PREFLIGHT_DISABLE"})
 #: Keys whose values are paths: relative ones are resolved against the config file's folder.
-_FILE_PATH_KEYS = (("roots",), ("report",), ("distributions", "requirements"))
+_FILE_PATH_KEYS = (
+    ("roots",),
+    ("report",),
+    ("distributions", "requirements"),
+    ("database", "migrations"),
+)
 
 
 class ConfigError(Exception):

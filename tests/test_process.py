@@ -220,12 +220,14 @@ def test_importing_the_cli_stays_cheap() -> None:
 
 def test_report_never_names_a_database_password_from_the_environment(tmp_path: Path) -> None:
     secret = "s3cr3t-Pa55"  # noqa: S105 - planted to prove it never appears
-    env = child_env(PREFLIGHT_DATABASE__URL=f"postgresql://app:{secret}@db:5432/app")
-    done = run_preflight("check", "--budget", "nope", cwd=tmp_path, env=env)
-    assert done.returncode == 2
-    ok = run_preflight("check", cwd=tmp_path, env=env)
-    assert ok.returncode == 0
-    for text in (done.stdout, done.stderr, ok.stdout, ok.stderr):
+    # Port 1 on 127.0.0.1 refuses: the database check retries, then reports PF701.
+    env = child_env(PREFLIGHT_DATABASE__URL=f"postgresql://app:{secret}@127.0.0.1:1/app")
+    bad_input = run_preflight("check", "--budget", "nope", cwd=tmp_path, env=env)
+    assert bad_input.returncode == 2
+    refused = run_preflight("check", "--budget", "1s", cwd=tmp_path, env=env)
+    assert refused.returncode == 7
+    assert "app:***@127.0.0.1:1" in refused.stdout
+    for text in (bad_input.stdout, bad_input.stderr, refused.stdout, refused.stderr):
         assert secret not in text
     assert os.environ.get("PREFLIGHT_DATABASE__URL") is None
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from preflight.checks.database import DatabaseCheck
 from preflight.checks.imports import ImportsCheck
+from preflight.checks.services import ServicesCheck
 
 if TYPE_CHECKING:
     from preflight.checks.base import Check
 
-REGISTRY: tuple[Check, ...] = (ImportsCheck(),)
+REGISTRY: tuple[Check, ...] = (ImportsCheck(), DatabaseCheck(), ServicesCheck())
 
 __all__ = ["REGISTRY"]
