@@ -608,3 +608,55 @@ async def test_unreadable_scripts_are_reported_after_connecting(tmp_path: Path) 
     result, _, _ = await run_database(PG, migrations=str(tmp_path / "nope"))
     assert codes(result) == ["PF712"]
     assert "versions/" in result.findings[0].message
+
+
+# --- servers that refuse politely: a reset, and too many connections ----------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_listener_that_resets_every_connection_is_retried_as_a_reset() -> None:
+    async def reset(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        writer.close()  # SO_LINGER 0: the close sends RST, not FIN
+
+    server = await asyncio.start_server(reset, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        result, _, elapsed = await run_database(
+            f"postgresql://app@127.0.0.1:{port}/app", budget="1s"
+        )
+    assert codes(result) == ["PF711"]
+    assert result.metrics["attempts"] > 1  # a reset is transient: retried
+    assert elapsed < 2.0
+
+
+@needs_postgres
+@pytest.mark.asyncio
+async def test_too_many_connections_is_retried_until_a_slot_frees() -> None:
+    """A role limited to one connection, held by someone else, then released after 0.7 s."""
+    import asyncpg  # type: ignore[import-untyped]  # noqa: PLC0415 - tests that need the server
+
+    admin = await asyncpg.connect(PG)
+    try:
+        await admin.execute("DROP ROLE IF EXISTS preflight_one_slot")
+        await admin.execute("CREATE ROLE preflight_one_slot LOGIN CONNECTION LIMIT 1")
+        holder = await asyncpg.connect("postgresql://preflight_one_slot@127.0.0.1:5432/test")
+        url = "postgresql://preflight_one_slot@127.0.0.1:5432/test"
+
+        blocked, _, _ = await run_database(url, budget="600ms")
+        assert codes(blocked) == ["PF708"]
+        assert blocked.metrics["attempts"] > 1
+
+        async def release_later() -> None:
+            await asyncio.sleep(0.7)
+            await holder.close()
+
+        releasing = asyncio.ensure_future(release_later())
+        passed, _, _ = await run_database(url, budget="5s")
+        await releasing
+        assert passed.status is Status.PASS
+        assert passed.metrics["attempts"] > 1
+    finally:
+        await admin.execute("DROP ROLE IF EXISTS preflight_one_slot")
+        await admin.close()
