@@ -4,8 +4,8 @@
 
 The child (tests/misbehaving_checks.py) runs the real entry point with three checks that
 never finish: one sleeping, one blocked in an executor thread, one swallowing cancellation.
-Overrun = wall time - budget - the same interpreter's start-up to `check` (measured in the
-same loop with a passing run), so it is what the deadline itself costs.
+The budget counts from the process's start (imports included), so the overrun is simply wall
+time - budget: what a container start sees past its budget.
 """
 
 from __future__ import annotations
@@ -46,18 +46,13 @@ def main() -> None:
         stuck.append(took)
         codes.add(code)
         baseline.append(wall("", args.budget)[0])
-    start_cost = statistics.median(baseline)
-    overruns = [(took - args.budget - start_cost) * 1000 for took in stuck]
+    overruns = [(took - args.budget) * 1000 for took in stuck]
     print(f"{args.runs} runs, budget {args.budget}s, exit codes {sorted(codes)}")
-    print(
-        f"wall time with stuck checks: median {statistics.median(stuck) * 1000:.0f} ms, "
-        f"max {max(stuck) * 1000:.0f} ms"
-    )
-    print(f"start-up of the same child with no check: median {start_cost * 1000:.0f} ms")
-    print(
-        f"overrun past the budget: median {statistics.median(overruns):.0f} ms, "
-        f"max {max(overruns):.0f} ms"
-    )
+    print(f"wall time with stuck checks: median {statistics.median(stuck) * 1000:.0f} ms, "
+          f"max {max(stuck) * 1000:.0f} ms")  # fmt: skip
+    print(f"a passing run of the same child: median {statistics.median(baseline) * 1000:.0f} ms")
+    print(f"overrun past the budget (wall - budget): median {statistics.median(overruns):.0f} ms, "
+          f"max {max(overruns):.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def main() -> None:
 @click.pass_context
 def check(ctx: click.Context, /, **options: Any) -> None:  # noqa: ANN401
     """Run the checks, print the outcome, exit with the code of the earliest failing stage."""
-    report = _run(options)
+    report = _run(options, started=_process_start(ctx))
     ctx.exit(report.exit_code)
 
 
@@ -117,6 +117,7 @@ def run(ctx: click.Context, /, command: tuple[str, ...], **options: Any) -> None
         options,
         print_report=lambda report: report.exit_code != ExitCode.OK,
         default_report=Path(tempfile.gettempdir()) / DEFAULT_RUN_REPORT,
+        started=_process_start(ctx),
     )
     if report.exit_code != ExitCode.OK:
         ctx.exit(report.exit_code)
@@ -175,10 +176,12 @@ def _run(
     *,
     print_report: Callable[[Report], bool] = lambda _: True,
     default_report: Path | None = None,
+    started: float | None = None,
 ) -> Report:
     """Load the configuration, run the checks with the event log on, render, write the report.
 
-    `default_report` is where the report goes when no option, variable or file names a path.
+    `default_report` is where the report goes when no option, variable or file names a path;
+    `started` (`time.monotonic()`) is when the budget began, if before this call.
     """
     from preflight import eventlog  # noqa: PLC0415 - heavy imports only on this path
     from preflight.config import ConfigError, load_config  # noqa: PLC0415
@@ -192,7 +195,7 @@ def _run(
     eventlog.configure(eventlog.resolve_log_format(config.log_format, sys.stderr))
     log = eventlog.EventLog()
     try:
-        report = _execute(config, log)
+        report = _execute(config, log, started)
         if print_report(report):
             _print(report, config)
         _write_report(report, config, log)
@@ -203,11 +206,11 @@ def _run(
     return report
 
 
-def _execute(config: Config, log: EventLog) -> Report:
+def _execute(config: Config, log: EventLog, started: float | None) -> Report:
     from preflight.checks import REGISTRY  # noqa: PLC0415 - read at call time: tests swap it
     from preflight.runner import execute  # noqa: PLC0415
 
-    report = execute(config, REGISTRY, environ=os.environ, observer=log)
+    report = execute(config, REGISTRY, environ=os.environ, observer=log, started=started)
     if report.interrupted is not None:
         log.interrupted(report.interrupted)
     return report
@@ -233,6 +236,13 @@ def _write_report(report: Report, config: Config, log: EventLog) -> None:
         partial.replace(path)
     except OSError as error:
         log.report_not_written(path, error)
+
+
+def _process_start(ctx: click.Context) -> float | None:
+    """When the process started, if the entry point said (`main(obj={"started": ...})`)."""
+    obj = ctx.find_root().obj
+    started = obj.get("started") if isinstance(obj, dict) else None
+    return started if isinstance(started, float) else None
 
 
 def _internal_exit() -> NoReturn:

@@ -70,11 +70,18 @@ async def run_checks(
     clock: Clock | None = None,
     observer: RunObserver | None = None,
     interrupt: asyncio.Future[ExitCode] | None = None,
+    started: float | None = None,
 ) -> Report:
-    """Run the selected checks of `registry` concurrently under `config.budget`."""
+    """Run the selected checks of `registry` concurrently under `config.budget`.
+
+    `started` (a reading of `clock`) is when the budget began: the process entry point passes
+    its own start, so the budget bounds the whole process, imports included.
+    """
     clock = clock or SystemClock()
     observer = observer or _Silent()
-    deadline = Deadline.start(clock, config.budget)
+    deadline = Deadline(
+        clock, clock.monotonic() if started is None else started, config.budget / 1000
+    )
     ctx = CheckContext(config=config, deadline=deadline, environ=environ)
     by_name = {check.name: check for check in registry}
     selected = set(config.selected_checks())
@@ -205,6 +212,7 @@ def execute(
     environ: Mapping[str, str],
     clock: Clock | None = None,
     observer: RunObserver | None = None,
+    started: float | None = None,
 ) -> Report:
     """Run the checks on a fresh event loop; SIGINT/SIGTERM cut the run short.
 
@@ -224,6 +232,7 @@ def execute(
                     clock=clock,
                     observer=observer,
                     interrupt=interrupt,
+                    started=started,
                 ),
             )
         finally:
