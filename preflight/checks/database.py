@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import errno
-import socket
-import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from preflight.checks import dsn as dsns
+from preflight.checks.network import NetworkFailure, network_failure
 from preflight.checks.retry import RESERVE_S, Outcome, retry
 from preflight.codes import ExitCode, Severity
 from preflight.report import CheckResult, Finding, MetricValue
@@ -43,8 +41,6 @@ CLOSE_S = 0.5
 OUTER_GRACE_S = 0.02
 
 _AUTH_STATES = {"28P01", "28000"}
-_REFUSED_ERRNOS = {errno.ECONNREFUSED, errno.ENOENT}
-_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT}
 
 
 class QueryFailedError(Exception):
@@ -283,19 +279,32 @@ def classify(error: BaseException) -> ErrorClass:  # noqa: PLR0911 - a dispatch 
     sqlstate = getattr(error, "sqlstate", None)
     if isinstance(sqlstate, str):
         return _classify_sqlstate(sqlstate)
-    if isinstance(error, (ssl.SSLError, ssl.CertificateError)):
-        return ErrorClass("PF706", "TLS negotiation or verification failed", transient=False)
-    if isinstance(error, socket.gaierror):
-        temporary = error.errno == socket.EAI_AGAIN
-        what = "the host name did not resolve" + (" (temporary failure)" if temporary else "")
-        return ErrorClass("PF709", what, transient=temporary)
-    if isinstance(error, TimeoutError):
-        return ErrorClass("PF702", "no answer within the connect timeout", transient=True)
     if isinstance(error, ValueError):  # asyncpg's ClientConfigurationError included
         return ErrorClass("PF705", "the DSN is not valid", transient=False)
-    if isinstance(error, OSError):
-        return _classify_os_error(error)
+    if isinstance(error, OSError) and not isinstance(error, TimeoutError):
+        if "SSL" in str(error):  # "rejected SSL upgrade": sslmode=require, server without TLS
+            return _network_class(NetworkFailure.TLS)
+        if "Connect call failed" in str(error):  # asyncpg's "Multiple exceptions" over addresses
+            return _network_class(NetworkFailure.REFUSED)
+    failure = network_failure(error)
+    if failure is not None:
+        return _network_class(failure)
     return ErrorClass("PF711", "the connection failed", transient=False)
+
+
+_NETWORK_CODES = {
+    NetworkFailure.REFUSED: "PF701",
+    NetworkFailure.TIMEOUT: "PF702",
+    NetworkFailure.UNREACHABLE: "PF702",
+    NetworkFailure.RESET: "PF711",
+    NetworkFailure.DNS_TEMPORARY: "PF709",
+    NetworkFailure.DNS_UNKNOWN: "PF709",
+    NetworkFailure.TLS: "PF706",
+}
+
+
+def _network_class(failure: NetworkFailure) -> ErrorClass:
+    return ErrorClass(_NETWORK_CODES[failure], failure.value, transient=failure.transient)
 
 
 def _classify_sqlstate(sqlstate: str) -> ErrorClass:
@@ -310,19 +319,6 @@ def _classify_sqlstate(sqlstate: str) -> ErrorClass:
     if sqlstate.startswith("08"):
         return ErrorClass("PF711", "the connection was closed", transient=True)
     return ErrorClass("PF710", "the server rejected the connection", transient=False)
-
-
-def _classify_os_error(error: OSError) -> ErrorClass:
-    text = str(error)
-    if isinstance(error, ConnectionRefusedError) or error.errno in _REFUSED_ERRNOS:
-        return ErrorClass("PF701", "connection refused", transient=True)
-    if "SSL" in text:  # "rejected SSL upgrade": sslmode=require against a server without TLS
-        return ErrorClass("PF706", "TLS negotiation failed", transient=False)
-    if "Connect call failed" in text:  # asyncpg's "Multiple exceptions" over several addresses
-        return ErrorClass("PF701", "connection refused", transient=True)
-    if error.errno in _UNREACHABLE_ERRNOS:
-        return ErrorClass("PF702", "the host is unreachable", transient=True)
-    return ErrorClass("PF711", "the connection was reset or closed", transient=True)
 
 
 def _classify_query(cause: BaseException | None) -> ErrorClass:

@@ -9,12 +9,12 @@ wait on their own: the caller bounds each attempt with a timeout.
 from __future__ import annotations
 
 import asyncio
-import errno
-import socket
 import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+from preflight.checks.network import NetworkFailure, network_failure
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -107,19 +107,21 @@ async def probe_tcp(target: Target) -> None:
 def classify_os_error(error: BaseException) -> ProbeError:
     """Map a socket-level error to its code; DNS NXDOMAIN and TLS never heal by retrying."""
     text = f"{type(error).__name__}: {error}"
-    if isinstance(error, socket.gaierror):
-        temporary = error.errno == socket.EAI_AGAIN
-        what = "temporary DNS failure" if temporary else "host name does not resolve"
-        return ProbeError("PF805", f"{what} ({text})", transient=temporary)
-    if isinstance(error, ssl.SSLError | ssl.CertificateError):
-        return ProbeError("PF807", f"TLS failed ({text})", transient=False)
-    if isinstance(error, ConnectionRefusedError):
-        return ProbeError("PF801", f"connection refused ({text})", transient=True)
-    if isinstance(error, TimeoutError):
-        return ProbeError("PF802", f"timed out ({text})", transient=True)
-    if isinstance(error, OSError) and error.errno in {errno.EHOSTUNREACH, errno.ENETUNREACH}:
-        return ProbeError("PF802", f"no route to the host ({text})", transient=True)
-    return ProbeError("PF808", f"connection reset or closed ({text})", transient=True)
+    failure = network_failure(error) or NetworkFailure.RESET
+    return ProbeError(
+        _NETWORK_CODES[failure], f"{failure.value} ({text})", transient=failure.transient
+    )
+
+
+_NETWORK_CODES = {
+    NetworkFailure.REFUSED: "PF801",
+    NetworkFailure.TIMEOUT: "PF802",
+    NetworkFailure.UNREACHABLE: "PF802",
+    NetworkFailure.RESET: "PF808",
+    NetworkFailure.DNS_TEMPORARY: "PF805",
+    NetworkFailure.DNS_UNKNOWN: "PF805",
+    NetworkFailure.TLS: "PF807",
+}
 
 
 def os_error_in(error: BaseException) -> OSError | None:
