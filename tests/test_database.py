@@ -27,12 +27,10 @@ from preflight.checks import dsn as dsns
 from preflight.checks.database import (
     DatabaseCheck,
     QueryFailedError,
-    Revisions,
     classify,
-    migration_problem,
-    read_revisions,
 )
 from preflight.checks.dsn import DsnError, DsnSource
+from preflight.checks.migrations import Revisions, migration_problem, read_revisions
 from preflight.config import Config, DatabaseConfig
 from preflight.report import CheckResult, Report, Status
 from preflight.runner import run_checks
