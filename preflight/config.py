@@ -40,6 +40,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from preflight.codes import CHECK_NAMES, OPT_IN_CHECKS
 from preflight.durations import parse_duration
+from preflight.render import OutputFormat  # noqa: TC001 - pydantic reads field types at run time
 from preflight.secrets import mask_secrets
 
 if TYPE_CHECKING:
@@ -206,7 +207,6 @@ class DistributionsConfig(_Section):
     """Requirements files to check the installed distributions against."""
 
 
-OutputFormat = Literal["console", "json"]
 LogFormat = Literal["auto", "json", "console"]
 
 
