@@ -34,18 +34,31 @@ class ConfigurationError(click.ClickException):
     exit_code = int(ExitCode.USAGE)
 
 
+_ENTRY_OPTIONS = [
+    click.option("--app", metavar="MODULE[:ATTR]", help="The entry; ATTR() calls a factory."),
+    click.option(
+        "--root",
+        "roots",
+        multiple=True,
+        metavar="DIR",
+        help="Source root, put first on the import path (repeatable).",
+    ),
+    click.option("--config", metavar="FILE", help="pyproject.toml or preflight.toml."),
+]
+"""Where the app is and how preflight is configured: every command that reads the app."""
+
+
+def _entry_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add `--app`, `--root` and `--config`."""
+    for option in reversed(_ENTRY_OPTIONS):
+        command = option(command)
+    return command
+
+
 def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options every checking command takes; unset ones fall through to env and file."""
     options = [
-        click.option("--app", metavar="MODULE[:ATTR]", help="The entry; ATTR() calls a factory."),
-        click.option(
-            "--root",
-            "roots",
-            multiple=True,
-            metavar="DIR",
-            help="Source root, put first on the import path (repeatable).",
-        ),
-        click.option("--config", metavar="FILE", help="pyproject.toml or preflight.toml."),
+        *_ENTRY_OPTIONS,
         click.option(
             "--budget", metavar="DURATION", help="Hard deadline: 500ms, 15s, 2m or seconds."
         ),
@@ -125,9 +138,7 @@ def run(ctx: click.Context, /, command: tuple[str, ...], **options: Any) -> None
 
 
 @main.command()
-@click.option("--app", metavar="MODULE[:ATTR]", help="The entry; ATTR() calls a factory.")
-@click.option("--root", "roots", multiple=True, metavar="DIR", help="Source root (repeatable).")
-@click.option("--config", metavar="FILE", help="pyproject.toml or preflight.toml.")
+@_entry_options
 @click.option(
     "--why", "why_module", metavar="MODULE", help="Print the chains from the entry to it."
 )
@@ -137,13 +148,9 @@ def run(ctx: click.Context, /, command: tuple[str, ...], **options: Any) -> None
 def graph(why_module: str | None, output_format: str, **options: Any) -> None:  # noqa: ANN401
     """Print the import graph reachable from the entry at boot (first-party modules)."""
     from preflight.checks.imports import walk_entry  # noqa: PLC0415 - keep start cheap
-    from preflight.config import ConfigError, load_config  # noqa: PLC0415
     from preflight.render.graph import render_graph, render_why  # noqa: PLC0415
 
-    try:
-        config = load_config(_cli_overrides(**options), os.environ, Path.cwd())
-    except ConfigError as error:
-        raise ConfigurationError(str(error)) from None
+    config = _load_config(options)
     if config.app is None:
         raise ConfigurationError("graph needs an entry: --app, PREFLIGHT_APP or app in the config")
     result, _, _ = walk_entry(config)
@@ -184,12 +191,8 @@ def _run(
     `started` (`time.monotonic()`) is when the budget began, if before this call.
     """
     from preflight import eventlog  # noqa: PLC0415 - heavy imports only on this path
-    from preflight.config import ConfigError, load_config  # noqa: PLC0415
 
-    try:
-        config = load_config(_cli_overrides(**options), os.environ, Path.cwd())
-    except ConfigError as error:
-        raise ConfigurationError(str(error)) from None
+    config = _load_config(options)
     if config.report is None and default_report is not None:
         config = config.model_copy(update={"report": default_report})
     eventlog.configure(eventlog.resolve_log_format(config.log_format, sys.stderr))
@@ -204,6 +207,16 @@ def _run(
         _internal_exit()
     log.finished(report)
     return report
+
+
+def _load_config(options: dict[str, Any]) -> Config:
+    """The configuration from these options, the environment and the file; bad input exits 2."""
+    from preflight.config import ConfigError, load_config  # noqa: PLC0415 - pydantic is heavy
+
+    try:
+        return load_config(_cli_overrides(**options), os.environ, Path.cwd())
+    except ConfigError as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def _execute(config: Config, log: EventLog, started: float | None) -> Report:

@@ -48,9 +48,9 @@ class Deadline:
     """Length of the budget in seconds."""
 
     @classmethod
-    def start(cls, clock: Clock, budget_ms: int) -> Deadline:
-        """A deadline `budget_ms` from now."""
-        return cls(clock, clock.monotonic(), budget_ms / 1000)
+    def start(cls, clock: Clock, budget_ms: int, *, started: float | None = None) -> Deadline:
+        """A deadline `budget_ms` after `started` (a reading of `clock`; default: now)."""
+        return cls(clock, clock.monotonic() if started is None else started, budget_ms / 1000)
 
     @property
     def at(self) -> float:
@@ -60,10 +60,6 @@ class Deadline:
     def remaining(self) -> float:
         """Seconds left, never negative."""
         return max(0.0, self.at - self.clock.monotonic())
-
-    def expired(self) -> bool:
-        """Whether the budget is spent."""
-        return self.remaining() <= 0
 
     def elapsed_ms(self) -> int:
         """Whole milliseconds since the start."""

@@ -79,9 +79,7 @@ async def run_checks(
     """
     clock = clock or SystemClock()
     observer = observer or _Silent()
-    deadline = Deadline(
-        clock, clock.monotonic() if started is None else started, config.budget / 1000
-    )
+    deadline = Deadline.start(clock, config.budget, started=started)
     ctx = CheckContext(config=config, deadline=deadline, environ=environ)
     by_name = {check.name: check for check in registry}
     selected = set(config.selected_checks())

@@ -40,7 +40,7 @@ HINTS = {
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class ServiceOutcome:
     """What probing one service came to: attempts, elapsed time, and the last error if failed."""
 
     service: ServiceConfig
@@ -84,7 +84,7 @@ class ServicesCheck:
 
 async def probe_with_retries(
     service: ServiceConfig, ctx: CheckContext, rng: random.Random
-) -> Outcome:
+) -> ServiceOutcome:
     """Attempt until a pass, a permanent failure, or too little budget for another attempt."""
     result = await retry(
         lambda timeout: attempt(service, timeout),
@@ -96,7 +96,7 @@ async def probe_with_retries(
     error = result.error
     if error is not None and not isinstance(error, ProbeError):  # a bug in a probe: say so
         error = ProbeError("PF808", f"unexpected {type(error).__name__}: {error}", transient=False)
-    return Outcome(service, result.attempts, round(result.elapsed_s * 1000), error)
+    return ServiceOutcome(service, result.attempts, round(result.elapsed_s * 1000), error)
 
 
 async def attempt(service: ServiceConfig, timeout: float) -> None:  # noqa: ASYNC109 - the retry loop's per-attempt budget
@@ -112,7 +112,7 @@ async def attempt(service: ServiceConfig, timeout: float) -> None:  # noqa: ASYN
         raise ProbeError("PF802", f"no answer {why}", transient=True) from None
 
 
-def finding_of(outcome: Outcome) -> Finding:
+def finding_of(outcome: ServiceOutcome) -> Finding:
     """One error finding naming the service, its masked URL, the error, attempts and time."""
     error = outcome.error
     if error is None:
@@ -146,7 +146,7 @@ def hint_of(code: str, service: ServiceConfig) -> str:
     return hint
 
 
-def summary_of(outcomes: list[Outcome]) -> str:
+def summary_of(outcomes: list[ServiceOutcome]) -> str:
     """`3 services reachable` or `1 of 3 services unreachable: auth`."""
     failed = [o.service.name for o in outcomes if o.error is not None]
     total = len(outcomes)

@@ -54,7 +54,6 @@ class ScanCache:
     path: Path
     entries: dict[str, tuple[int, int, ModuleScan]] = field(default_factory=dict)
     hits: int = 0
-    misses: int = 0
     changed: bool = False
 
     @classmethod
@@ -84,7 +83,6 @@ class ScanCache:
         if entry is not None and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
             self.hits += 1
             return entry[2]
-        self.misses += 1
         result = load(file)
         self.entries[key] = (stat.st_size, stat.st_mtime_ns, result)
         self.changed = True

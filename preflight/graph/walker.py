@@ -58,11 +58,6 @@ class WalkResult:
     edges: list[Edge] = field(default_factory=list)
     functions_followed: int = 0
 
-    @property
-    def failed(self) -> bool:
-        """Whether any finding is an error."""
-        return any(f.severity is Severity.ERROR for f in self.findings)
-
 
 @dataclass(frozen=True, slots=True)
 class _Visit:
