@@ -131,6 +131,7 @@ def run(ctx: click.Context, /, command: tuple[str, ...], **options: Any) -> None
         print_report=lambda report: report.exit_code != ExitCode.OK,
         default_report=Path(tempfile.gettempdir()) / DEFAULT_RUN_REPORT,
         started=_process_start(ctx),
+        command=command,
     )
     if report.exit_code != ExitCode.OK:
         ctx.exit(report.exit_code)
@@ -184,21 +185,25 @@ def _run(
     print_report: Callable[[Report], bool] = lambda _: True,
     default_report: Path | None = None,
     started: float | None = None,
+    command: tuple[str, ...] = (),
 ) -> Report:
     """Load the configuration, run the checks with the event log on, render, write the report.
 
     `default_report` is where the report goes when no option, variable or file names a path;
-    `started` (`time.monotonic()`) is when the budget began, if before this call.
+    `started` (`time.monotonic()`) is when the budget began, if before this call. A `command`
+    (the server `run` execs) selects `[tool.preflight.run] checks` unless `--only` is given.
     """
     from preflight import eventlog  # noqa: PLC0415 - heavy imports only on this path
 
     config = _load_config(options)
     if config.report is None and default_report is not None:
         config = config.model_copy(update={"report": default_report})
+    if command and not config.only:
+        config = config.model_copy(update={"only": config.run.checks})
     eventlog.configure(eventlog.resolve_log_format(config.log_format, sys.stderr))
     log = eventlog.EventLog()
     try:
-        report = _execute(config, log, started)
+        report = _execute(config, log, started, command)
         if print_report(report):
             _print(report, config)
         _write_report(report, config, log)
@@ -219,11 +224,15 @@ def _load_config(options: dict[str, Any]) -> Config:
         raise ConfigurationError(str(error)) from None
 
 
-def _execute(config: Config, log: EventLog, started: float | None) -> Report:
+def _execute(
+    config: Config, log: EventLog, started: float | None, command: tuple[str, ...]
+) -> Report:
     from preflight.checks import REGISTRY  # noqa: PLC0415 - read at call time: tests swap it
     from preflight.runner import execute  # noqa: PLC0415
 
-    report = execute(config, REGISTRY, environ=os.environ, observer=log, started=started)
+    report = execute(
+        config, REGISTRY, environ=os.environ, observer=log, started=started, command=command
+    )
     if report.interrupted is not None:
         log.interrupted(report.interrupted)
     return report

@@ -65,6 +65,7 @@ CHECK_EXIT_CODES: dict[str, ExitCode] = {
     "settings": ExitCode.SETTINGS,
     "middleware": ExitCode.MIDDLEWARE,
     "lifespan": ExitCode.APP,
+    "bind": ExitCode.APP,
     "database": ExitCode.DATABASE,
     "services": ExitCode.SERVICES,
     "distributions": ExitCode.DISTRIBUTIONS,
@@ -72,6 +73,8 @@ CHECK_EXIT_CODES: dict[str, ExitCode] = {
 CHECK_NAMES: tuple[str, ...] = tuple(CHECK_EXIT_CODES)
 #: Checks that run only when named in `--only` (lifespan runs the app's startup code).
 OPT_IN_CHECKS: frozenset[str] = frozenset({"lifespan"})
+#: Checks that share another check's stage and so its timeout code (PF400 is the app's).
+_SHARED_STAGE_CHECKS: frozenset[str] = frozenset({"lifespan", "bind"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,9 @@ def _timeout_code(check: str) -> FindingCode:
     )
 
 
-_TIMEOUT_CODES = {check: _timeout_code(check) for check in CHECK_NAMES if check != "lifespan"}
+_TIMEOUT_CODES = {
+    check: _timeout_code(check) for check in CHECK_NAMES if check not in _SHARED_STAGE_CHECKS
+}
 
 CATALOGUE: tuple[FindingCode, ...] = (
     _TIMEOUT_CODES["imports"],
@@ -131,9 +136,49 @@ CATALOGUE: tuple[FindingCode, ...] = (
         "PF308", Severity.ERROR, "imports", "`__all__` lists a name the module does not bind"
     ),
     FindingCode("PF309", Severity.ERROR, "imports", "imports nest past the recursion limit"),
+    FindingCode(
+        "PF310", Severity.ERROR, "app", "the real import of the entry raised an ImportError"
+    ),
     _TIMEOUT_CODES["app"],
+    FindingCode("PF401", Severity.ERROR, "app", "the entry module raised an exception on import"),
+    FindingCode("PF402", Severity.ERROR, "app", "the app attribute is missing from the module"),
+    FindingCode("PF403", Severity.ERROR, "app", "the object is neither an ASGI nor a WSGI app"),
+    FindingCode(
+        "PF404", Severity.ERROR, "app", "the app import did not finish before the deadline"
+    ),
+    FindingCode("PF405", Severity.ERROR, "app", "the process exited while the app was loading"),
+    FindingCode("PF406", Severity.ERROR, "app", "the app factory raised an exception"),
+    FindingCode("PF407", Severity.ERROR, "app", "the app-loading child interpreter died"),
+    FindingCode("PF408", Severity.INFO, "app", "import-time profile: total and slowest modules"),
+    FindingCode("PF410", Severity.ERROR, "lifespan", "the ASGI lifespan startup failed"),
+    FindingCode("PF411", Severity.ERROR, "lifespan", "the ASGI lifespan shutdown failed"),
+    FindingCode("PF412", Severity.ERROR, "lifespan", "lifespan startup did not finish in time"),
+    FindingCode(
+        "PF413", Severity.INFO, "lifespan", "the app does not support the lifespan protocol"
+    ),
+    FindingCode("PF421", Severity.WARNING, "bind", "the server binds to a loopback address"),
+    FindingCode("PF422", Severity.WARNING, "bind", "the server's port is not $PORT"),
     _TIMEOUT_CODES["settings"],
+    FindingCode("PF501", Severity.ERROR, "settings", "a required setting is missing"),
+    FindingCode("PF502", Severity.ERROR, "settings", "a setting's value does not validate"),
+    FindingCode("PF503", Severity.ERROR, "settings", "the settings class cannot be loaded"),
+    FindingCode("PF504", Severity.INFO, "settings", "settings classes reachable from the entry"),
     _TIMEOUT_CODES["middleware"],
+    FindingCode("PF601", Severity.ERROR, "middleware", "a required middleware is missing"),
+    FindingCode("PF602", Severity.ERROR, "middleware", "the middleware order breaks the policy"),
+    FindingCode("PF603", Severity.ERROR, "middleware", "the same middleware is registered twice"),
+    FindingCode(
+        "PF604", Severity.WARNING, "middleware", "CORSMiddleware is not the outermost middleware"
+    ),
+    FindingCode(
+        "PF605", Severity.WARNING, "middleware", "a middleware reads the session outside Session"
+    ),
+    FindingCode(
+        "PF606", Severity.WARNING, "middleware", "Django MIDDLEWARE breaks a documented ordering"
+    ),
+    FindingCode(
+        "PF607", Severity.ERROR, "middleware", "a policy is set but the stack cannot be read"
+    ),
     _TIMEOUT_CODES["database"],
     FindingCode("PF701", Severity.ERROR, "database", "connection refused: nothing listens there"),
     FindingCode("PF702", Severity.ERROR, "database", "no answer within the connect timeout"),
@@ -158,6 +203,19 @@ CATALOGUE: tuple[FindingCode, ...] = (
     FindingCode("PF807", Severity.ERROR, "services", "TLS negotiation or verification failed"),
     FindingCode("PF808", Severity.ERROR, "services", "the connection was reset or closed"),
     _TIMEOUT_CODES["distributions"],
+    FindingCode(
+        "PF901", Severity.ERROR, "distributions", "a declared requirement is not installed"
+    ),
+    FindingCode(
+        "PF902", Severity.ERROR, "distributions", "installed at a version outside the specifier"
+    ),
+    FindingCode(
+        "PF903", Severity.WARNING, "distributions", "an installed distribution's requirement broken"
+    ),
+    FindingCode("PF904", Severity.ERROR, "distributions", "a requirements file cannot be read"),
+    FindingCode(
+        "PF905", Severity.WARNING, "distributions", "the distribution lacks a requested extra"
+    ),
     FindingCode("PF7001", Severity.ERROR, "*", "a check crashed: an internal error in preflight"),
 )
 

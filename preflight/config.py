@@ -156,6 +156,10 @@ class MiddlewareConfig(_Section):
     """The relative order the listed middleware must keep, outermost first."""
     required: NameList = ()
     """Middleware that must be present."""
+    allow_duplicates: bool = False
+    """Accept the same middleware class registered more than once."""
+    django_settings: str | None = None
+    """Django: the settings module whose `MIDDLEWARE` is read (else `DJANGO_SETTINGS_MODULE`)."""
 
 
 class DatabaseConfig(_Section):
@@ -205,6 +209,39 @@ class DistributionsConfig(_Section):
 
     requirements: PathList = ()
     """Requirements files to check the installed distributions against."""
+    extras: NameList = ()
+    """Extras of the app's own `[project]` whose dependencies are declared too."""
+    distribution: str | None = None
+    """An installed distribution whose own `Requires-Dist` declare the app's requirements."""
+
+
+#: The checks `run` selects when `--only` is not given: what every container start pays for.
+#: The app, middleware and lifespan checks import the whole app in a child (the server then
+#: imports it again), so they are left to `check`, CI and build steps unless chosen here.
+RUN_DEFAULT_CHECKS: tuple[str, ...] = (
+    "imports",
+    "settings",
+    "bind",
+    "database",
+    "services",
+    "distributions",
+)
+
+
+class RunConfig(_Section):
+    """`[tool.preflight.run]`: what `preflight run` checks before it execs the server."""
+
+    checks: CheckList = RUN_DEFAULT_CHECKS
+    """The checks `run` selects when `--only`/`PREFLIGHT_ONLY` is not set."""
+
+
+class ProbeConfig(_Section):
+    """`[tool.preflight.probe]`: `preflight probe` and the ASGI probe endpoint."""
+
+    budget: DurationMs = 2_000
+    """Hard deadline of one probe (its live checks), in milliseconds."""
+    ttl: DurationMs = 5_000
+    """How long the ASGI endpoint reuses a live-check result before it runs them again."""
 
 
 LogFormat = Literal["auto", "json", "console"]
@@ -240,12 +277,17 @@ class ConfigModel(BaseModel):
     """Also write the JSON report here."""
     strict: bool = False
     """Warnings fail too."""
+    termination_log: str = "/dev/termination-log"
+    """On failure, a summary (at most 4 KiB) goes to this file when it exists and is writable
+    (Kubernetes shows it in `kubectl describe`); an empty string disables it."""
     imports: ImportsConfig = ImportsConfig()
     settings: SettingsCheckConfig = SettingsCheckConfig()
     middleware: MiddlewareConfig = MiddlewareConfig()
     database: DatabaseConfig = DatabaseConfig()
     services: tuple[ServiceConfig, ...] = ()
     distributions: DistributionsConfig = DistributionsConfig()
+    run: RunConfig = RunConfig()
+    probe: ProbeConfig = ProbeConfig()
 
     @field_validator("app")
     @classmethod

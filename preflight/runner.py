@@ -71,16 +71,18 @@ async def run_checks(
     observer: RunObserver | None = None,
     interrupt: asyncio.Future[ExitCode] | None = None,
     started: float | None = None,
+    command: tuple[str, ...] = (),
 ) -> Report:
     """Run the selected checks of `registry` concurrently under `config.budget`.
 
     `started` (a reading of `clock`) is when the budget began: the process entry point passes
-    its own start, so the budget bounds the whole process, imports included.
+    its own start, so the budget bounds the whole process, imports included. `command` is the
+    server command `run` will exec on pass (the bind check reads it).
     """
     clock = clock or SystemClock()
     observer = observer or _Silent()
     deadline = Deadline.start(clock, config.budget, started=started)
-    ctx = CheckContext(config=config, deadline=deadline, environ=environ)
+    ctx = CheckContext(config=config, deadline=deadline, environ=environ, command=command)
     by_name = {check.name: check for check in registry}
     selected = set(config.selected_checks())
 
@@ -211,6 +213,7 @@ def execute(
     clock: Clock | None = None,
     observer: RunObserver | None = None,
     started: float | None = None,
+    command: tuple[str, ...] = (),
 ) -> Report:
     """Run the checks on a fresh event loop; SIGINT/SIGTERM cut the run short.
 
@@ -231,6 +234,7 @@ def execute(
                     observer=observer,
                     interrupt=interrupt,
                     started=started,
+                    command=command,
                 ),
             )
         finally:

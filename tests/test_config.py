@@ -529,7 +529,7 @@ def test_only_selects_opt_in_lifespan(tmp_path):
 
 def test_skip_removes_checks(tmp_path):
     selected = load_config({"skip": "database,services"}, {}, tmp_path).selected_checks()
-    assert selected == ("imports", "app", "settings", "middleware", "distributions")
+    assert selected == ("imports", "app", "settings", "middleware", "bind", "distributions")
 
 
 def test_selection_follows_boot_order_not_given_order(tmp_path):

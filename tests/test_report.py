@@ -393,13 +393,24 @@ def test_catalogue_entry_is_well_formed(entry):
     assert lookup(entry.code) is entry
 
 
+#: SPEC: the exit code names the class of the failure, whichever check found it. An
+#: ImportError that the app check's real import meets is import-class (exit 3).
+CROSS_STAGE_CODES = {"PF310"}
+
+
 @pytest.mark.parametrize(
     "entry",
-    [entry for entry in CATALOGUE if entry.check in CHECK_NAMES],
+    [e for e in CATALOGUE if e.check in CHECK_NAMES and e.code not in CROSS_STAGE_CODES],
     ids=lambda entry: entry.code,
 )
 def test_catalogue_code_encodes_its_checks_exit_code(entry):
     assert exit_code_of(entry.code) == CHECK_EXIT_CODES[entry.check]
+
+
+def test_cross_stage_codes_are_import_class_findings_of_the_app_check():
+    assert [(lookup(code).check, lookup(code).exit_code) for code in CROSS_STAGE_CODES] == [
+        ("app", ExitCode.IMPORTS)
+    ]
 
 
 def test_catalogue_codes_are_unique():

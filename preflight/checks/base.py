@@ -31,6 +31,8 @@ class CheckContext:
     """The run's one deadline; cap every timeout with `deadline.cap()`."""
     environ: Mapping[str, str]
     """The environment the app will see (injected, never read from `os.environ` directly)."""
+    command: tuple[str, ...] = ()
+    """The server command `preflight run` will exec on pass (empty for `check` and `probe`)."""
     _shared: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
 
     @property
