@@ -63,11 +63,13 @@ class Finding:
     """How the entry reaches the problem: entry module first, one hop per item."""
     hint: str | None = None
     """One line: what to do about it."""
+    output: str | None = None
+    """The last lines a process printed before it failed (the app-loading child's output)."""
 
     def __post_init__(self) -> None:
         """Check the code against the catalogue and mask secrets in every text field."""
         lookup(self.code)
-        for name in ("message", "module", "name", "file", "hint"):
+        for name in ("message", "module", "name", "file", "hint", "output"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, mask_secrets(value))
@@ -95,6 +97,7 @@ class Finding:
             "line": self.line,
             "chain": list(self.chain) if self.chain else None,
             "hint": self.hint,
+            "output": self.output,
         }
 
 

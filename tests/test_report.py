@@ -21,7 +21,7 @@ from preflight.report import CheckResult, Finding, Report, Status
 
 DSN = "postgresql://app:hunter2@db/app"
 FINDING_KEYS = {"code", "check", "severity", "message", "module", "name", "file", "line", "chain"}
-FINDING_KEYS |= {"hint"}
+FINDING_KEYS |= {"hint", "output"}
 
 
 def finding(code: str = "PF302", severity: Severity = Severity.ERROR, **fields) -> Finding:
@@ -99,6 +99,7 @@ def test_finding_to_dict_has_every_spec_key_with_none_where_not_applicable():
         "line": None,
         "chain": None,
         "hint": None,
+        "output": None,
     }
 
 

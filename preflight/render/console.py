@@ -79,6 +79,10 @@ def _finding_lines(finding: Finding, style: _Style) -> Iterator[str]:
             yield f"        {'-> ' if depth else ''}{hop}"
     if finding.hint:
         yield f"      {style('hint:', bold=True)} {finding.hint}"
+    if finding.output:
+        yield "      output (last lines):"
+        for line in finding.output.splitlines():
+            yield f"        | {line}"
 
 
 def _verdict(report: Report, style: _Style) -> Iterator[str]:
