@@ -8,6 +8,10 @@ given in their exceptions, so any text may carry a password: mask by shape, not 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 MASK = "***"
 
@@ -35,3 +39,38 @@ def mask_secrets(text: str) -> str:
     if "=" in text:
         text = _KEY_PASSWORD.sub(rf"\g<head>{MASK}", text)
     return text
+
+
+#: Variables whose values are never secrets and would only garble text if redacted.
+_PUBLIC_VARIABLES = frozenset(
+    {
+        "PATH", "HOME", "PWD", "OLDPWD", "LANG", "LANGUAGE", "TERM", "SHELL", "USER", "LOGNAME",
+        "HOSTNAME", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "TMPDIR", "TZ", "SHLVL", "_",
+        "COLUMNS", "LINES", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED",
+    }
+)  # fmt: skip
+_PUBLIC_PREFIXES = ("LC_", "XDG_")
+#: Values this short are common words and numbers (`1`, `on`, `dev`), not secrets.
+_MIN_SECRET_LENGTH = 4
+
+
+def redact_environ(text: str, environ: Mapping[str, str]) -> str:
+    """Replace every value of `environ`'s variables found in `text` with `***`.
+
+    For text an app wrote (exception messages, its output): any variable may hold a secret,
+    and an exception quotes whatever it was given. Well-known public variables (PATH, HOME,
+    ...) and values shorter than 4 characters are left alone; longer values go first, so a
+    value containing another is redacted whole.
+    """
+    values = {
+        value
+        for name, value in environ.items()
+        if len(value) >= _MIN_SECRET_LENGTH
+        and name.upper() not in _PUBLIC_VARIABLES
+        and not name.upper().startswith(_PUBLIC_PREFIXES)
+    }
+    present = sorted((value for value in values if value in text), key=len, reverse=True)
+    if not present:
+        return text
+    pattern = re.compile("|".join(re.escape(value) for value in present))
+    return pattern.sub(MASK, text)

@@ -1,22 +1,58 @@
 """The parent side of the app-loading child: one child per run, its stages as awaitables.
 
-INTERFACE STUB: the shapes below are the contract between the checks and the child; the
-implementation is being written.
+`app_session(ctx)` starts the run's one child on first use (shared through `ctx.shared`),
+and each check awaits its own stage. The child runs in a session of its own (its own process
+group): at `KILL_MARGIN_S` before the deadline the whole group is SIGKILLed (a child that
+ignores SIGTERM, or a worker it forked, dies all the same), so the checks can still report the
+hang; when an awaiting check is cancelled (the runner's deadline, SIGINT/SIGTERM) the group
+is killed at once, synchronously. No child outlives preflight.
+
+The child's stdout and stderr (the app's own output) are read into a bounded tail; its
+`-X importtime` lines between the child's markers become the import-time profile. Every text
+from the child is redacted of the environment's values before a check sees it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from preflight.appload.child import BOOTSTRAP
+from preflight.appload.importtime import ImportProfile, ImportTimeFilter
+from preflight.secrets import redact_environ
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from preflight.checks.base import CheckContext
+    from preflight.clock import Deadline
     from preflight.config import Config
+
+T = TypeVar("T")
 
 #: The stages the child reports, in the order it runs them.
 STAGES: tuple[str, ...] = ("settings", "import", "app", "middleware", "lifespan")
+#: Checks that need the app imported in the child.
+APP_CHECKS = frozenset({"app", "middleware", "lifespan"})
+#: The child is killed this long before the deadline, so the checks can still report it.
+KILL_MARGIN_S = 0.15
+#: The output tail attached to failures: at most this many lines and bytes.
+TAIL_LINES = 20
+TAIL_BYTES = 2048
+#: A line of output longer than this is cut (an app may print megabytes without a newline).
+MAX_LINE = 4096
+#: After the child ends, how long its pipes may take to drain (a grandchild that left the
+#: process group may hold them open).
+DRAIN_S = 0.5
+#: Key of the session in `CheckContext.shared`.
+SHARED_KEY = "appload.session"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +69,46 @@ class LoadPlan:
     """Django settings module to read `MIDDLEWARE` from (else `DJANGO_SETTINGS_MODULE`)."""
     lifespan: bool
     """Run the ASGI lifespan startup and shutdown on the loaded app."""
+    roots: tuple[str, ...] = ()
+    """Source roots, put first on the child's `sys.path` (and what "first-party" means)."""
 
     @classmethod
     def for_config(cls, config: Config) -> LoadPlan:
         """The plan for the checks `config` selects."""
-        raise NotImplementedError
+        selected = set(config.selected_checks())
+        app = config.app if selected & APP_CHECKS else None
+        return cls(
+            app=app,
+            settings_class=config.settings.class_ if "settings" in selected else None,
+            middleware=app is not None and "middleware" in selected,
+            django_settings=config.middleware.django_settings,
+            lifespan=app is not None and "lifespan" in selected,
+            roots=tuple(str(root) for root in config.roots),
+        )
+
+    def planned(self) -> tuple[str, ...]:
+        """The stages this plan runs, in order."""
+        wanted = {
+            "settings": self.settings_class is not None,
+            "import": self.app is not None,
+            "app": self.app is not None,
+            "middleware": self.middleware,
+            "lifespan": self.lifespan,
+        }
+        return tuple(stage for stage in STAGES if wanted[stage])
+
+    def to_json(self) -> str:
+        """The plan as the child reads it."""
+        return json.dumps(
+            {
+                "app": self.app,
+                "settings_class": self.settings_class,
+                "middleware": self.middleware,
+                "django_settings": self.django_settings,
+                "lifespan": self.lifespan,
+                "roots": list(self.roots),
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +120,8 @@ class Stage:
     """The child's JSON object for this stage; None when the child never reported it."""
     missing: str | None = None
     """Why there is no payload: `not planned`, `deadline`, `exited`, `crashed`, `skipped`."""
+    partial: Mapping[str, Any] | None = None
+    """Progress the child reported before it was cut off (lifespan: the startup's outcome)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +134,293 @@ class ChildEnd:
     """The stage that was running when the child ended (None if it finished all)."""
     output_tail: str
     """The last lines of the child's stdout and stderr (import-time lines removed, masked)."""
+    start_error: str | None = None
+    """Why the child could not be started at all (None when it started)."""
+    profile: ImportProfile | None = None
+    """The import-time profile of the app's import (None when nothing was profiled)."""
+
+
+@dataclass(slots=True)
+class _Tail:
+    """The last lines of the child's output, bounded."""
+
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
+
+    def add(self, line: str) -> None:
+        text = line.rstrip("\r\n")
+        if len(text) > MAX_LINE:
+            text = text[:MAX_LINE] + "…"
+        self.lines.append(text)
+
+    def text(self) -> str:
+        joined = "\n".join(self.lines)
+        if len(joined.encode()) > TAIL_BYTES:
+            joined = "…" + joined.encode()[-TAIL_BYTES:].decode(errors="ignore")
+        return joined
+
+
+class _Child:
+    """One running child: its process, what it reported, and how it ended."""
+
+    def __init__(self, plan: LoadPlan, environ: Mapping[str, str], deadline: Deadline) -> None:
+        self.plan = plan
+        self.environ = environ
+        self.deadline = deadline
+        loop = asyncio.get_running_loop()
+        planned = plan.planned()
+        self.stages: dict[str, asyncio.Future[Stage]] = {}
+        for name in STAGES:
+            self.stages[name] = loop.create_future()
+            if name not in planned:
+                self.stages[name].set_result(Stage(name, None, "not planned"))
+        self.partials: dict[str, Mapping[str, Any]] = {}
+        self.profile_ready: asyncio.Future[ImportProfile | None] = loop.create_future()
+        self.ended: asyncio.Future[ChildEnd] = loop.create_future()
+        self.current: str | None = None
+        self.done = False
+        self.process: asyncio.subprocess.Process | None = None
+        self.killed_at_deadline = False
+        self.tail = _Tail()
+        self.stderr = ImportTimeFilter()
+        self.supervisor: asyncio.Task[None] | None = None
+
+    # --- starting ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Spawn the child and supervise it in the background."""
+        read_fd, write_fd = os.pipe()
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-X",
+                "importtime",
+                "-c",
+                BOOTSTRAP,
+                self.plan.to_json(),
+                str(write_fd),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=dict(self.environ),
+                pass_fds=(write_fd,),
+                start_new_session=True,
+            )
+        except (OSError, ValueError) as error:
+            os.close(read_fd)
+            self._finish(start_error=f"{type(error).__name__}: {error}")
+            return
+        finally:
+            os.close(write_fd)
+        self.supervisor = asyncio.ensure_future(self._supervise(read_fd))
+
+    # --- killing ----------------------------------------------------------------------------
+
+    def kill(self) -> None:
+        """SIGKILL the child's whole process group, now (safe to call at any time)."""
+        process = self.process
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    # --- supervising ------------------------------------------------------------------------
+
+    async def _supervise(self, read_fd: int) -> None:
+        process = self.process
+        if process is None or process.stdout is None or process.stderr is None:
+            return
+        readers = [
+            asyncio.ensure_future(self._read_messages(read_fd)),
+            asyncio.ensure_future(self._read_output(process.stdout, self._stdout_line)),
+            asyncio.ensure_future(self._read_output(process.stderr, self._stderr_line)),
+        ]
+        try:
+            waiting = asyncio.ensure_future(process.wait())
+            timer = asyncio.ensure_future(
+                self.deadline.clock.sleep(max(0.0, self.deadline.remaining() - KILL_MARGIN_S))
+            )
+            await asyncio.wait({waiting, timer}, return_when=asyncio.FIRST_COMPLETED)
+            timer.cancel()
+            if not waiting.done():
+                self.killed_at_deadline = True
+                self.kill()
+                await waiting
+            self.kill()  # whatever the app left behind in its group
+            _, stuck = await asyncio.wait(readers, timeout=DRAIN_S)
+            for reader in stuck:
+                reader.cancel()
+        finally:
+            self.kill()
+            for reader in readers:
+                reader.cancel()
+            self._finish(returncode=process.returncode)
+
+    async def _read_messages(self, read_fd: int) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
+        pipe = os.fdopen(read_fd, "rb", buffering=0)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), pipe
+        )
+        try:
+            while line := await reader.readline():
+                self._message(line)
+        except (ValueError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            transport.close()
+
+    def _message(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(message, dict):
+            return
+        if "start" in message:
+            self.current = str(message["start"])
+        elif "stage" in message:
+            payload = message.get("payload")
+            name = str(message["stage"])
+            self._resolve(name, Stage(name, self._redacted(payload), None))
+            if self.current == name:
+                self.current = None
+        elif "partial" in message:
+            self.partials[str(message["partial"])] = self._redacted(message.get("payload"))
+        elif "skipped" in message:
+            name = str(message["skipped"])
+            self._resolve(name, Stage(name, None, "skipped"))
+        elif message.get("done"):
+            self.done = True
+
+    async def _read_output(self, stream: asyncio.StreamReader, take: Callable[[str], None]) -> None:
+        pending = b""
+        while chunk := await stream.read(65536):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                take(line.decode(errors="replace"))
+            if len(pending) > MAX_LINE:
+                take(pending.decode(errors="replace"))
+                pending = b""
+        if pending:
+            take(pending.decode(errors="replace"))
+
+    def _stdout_line(self, line: str) -> None:
+        self.tail.add(line)
+
+    def _stderr_line(self, line: str) -> None:
+        if self.stderr.feed(line):
+            self.tail.add(line)
+        elif self.stderr.finished:
+            self._profile_done()
+
+    def _profile_done(self) -> None:
+        if not self.profile_ready.done():
+            self.profile_ready.set_result(self.stderr.profile if self.stderr.started else None)
+
+    # --- ending -----------------------------------------------------------------------------
+
+    def _resolve(self, name: str, stage: Stage) -> None:
+        future = self.stages.get(name)
+        if future is not None and not future.done():
+            future.set_result(stage)
+
+    def _finish(self, returncode: int | None = None, start_error: str | None = None) -> None:
+        if self.ended.done():
+            return
+        if start_error is not None:
+            missing = "crashed"
+        elif self.killed_at_deadline:
+            missing = "deadline"
+        elif self.done:
+            missing = "skipped"
+        elif returncode is not None and returncode < 0:
+            missing = "crashed"
+        else:
+            missing = "exited"
+        for name, future in self.stages.items():
+            if not future.done():
+                future.set_result(Stage(name, None, missing, self.partials.get(name)))
+        profile = self.stderr.profile if self.stderr.started else None
+        if not self.profile_ready.done():
+            self.profile_ready.set_result(profile)
+        self.ended.set_result(
+            ChildEnd(
+                returncode=returncode,
+                killed_at_deadline=self.killed_at_deadline,
+                stage=None if self.done else self.current,
+                output_tail=self._redacted(self.tail.text()),
+                start_error=start_error,
+                profile=profile,
+            )
+        )
+
+    def _redacted(self, value: Any) -> Any:  # noqa: ANN401 - JSON values
+        """Every string in a JSON value, redacted of the environment's values."""
+        if isinstance(value, str):
+            return redact_environ(value, self.environ)
+        if isinstance(value, list):
+            return [self._redacted(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._redacted(item) for key, item in value.items()}
+        return value
 
 
 class AppSession:
     """The run's one child; each check awaits its own stage."""
 
+    def __init__(self, started: asyncio.Task[_Child]) -> None:
+        """A handle on the shared task that starts the child."""
+        self._started = started
+
+    async def _await(self, pick: Callable[[_Child], asyncio.Future[T]]) -> T:
+        """Await one of the child's futures; a cancelled waiter kills the child at once."""
+        try:
+            child = await asyncio.shield(self._started)
+            return await asyncio.shield(pick(child))
+        except asyncio.CancelledError:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """Kill the child's process group now (the awaiting check was cancelled)."""
+        if self._started.done() and not self._started.cancelled():
+            self._started.result().kill()
+        else:
+            self._started.add_done_callback(
+                lambda task: None if task.cancelled() else task.result().kill()
+            )
+
     async def stage(self, name: str) -> Stage:
         """The report of stage `name`, as soon as the child sends it (or ends without it)."""
-        raise NotImplementedError
+        if name not in STAGES:
+            msg = f"unknown stage {name!r}; stages: {', '.join(STAGES)}"
+            raise ValueError(msg)
+        return await self._await(lambda child: child.stages[name])
+
+    async def profile(self) -> ImportProfile | None:
+        """The app import's import-time profile, once the import and app stages are over."""
+        return await self._await(lambda child: child.profile_ready)
 
     async def end(self) -> ChildEnd:
         """Wait for the child to end (it is killed at the deadline)."""
-        raise NotImplementedError
+        return await self._await(lambda child: child.ended)
+
+    @property
+    def plan(self) -> LoadPlan | None:
+        """The plan the child runs (None until it started)."""
+        if self._started.done() and not self._started.cancelled():
+            return self._started.result().plan
+        return None
 
 
 def app_session(ctx: CheckContext) -> AppSession:
     """The run's one child, started on the first call and shared through `ctx.shared`."""
-    raise NotImplementedError
+
+    async def start() -> _Child:
+        child = _Child(LoadPlan.for_config(ctx.config), ctx.environ, ctx.deadline)
+        await child.start()
+        return child
+
+    return AppSession(ctx.shared(SHARED_KEY, start))

@@ -1,0 +1,3 @@
+"""No routes: the checks only read the settings."""
+
+urlpatterns: list[object] = []

@@ -1,0 +1,1 @@
+"""Fixture apps for the middleware and settings checks (see ../README.md)."""
