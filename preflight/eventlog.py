@@ -36,6 +36,11 @@ SEVERITIES = {
     "critical": "CRITICAL",
 }
 _FIRST_KEYS = ("timestamp", "severity", "message")
+#: Error Reporting captures a JSON log entry without a stack trace when it carries this type.
+REPORTED_ERROR_KEY = "@type"
+REPORTED_ERROR_TYPE = (
+    "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
+)
 
 
 def add_severity(_: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -77,9 +82,16 @@ def json_processors() -> list[Processor]:
     ]
 
 
+def drop_cloud_keys(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Leave out keys meant only for Google Cloud (`@type`): noise on a terminal."""
+    event_dict.pop(REPORTED_ERROR_KEY, None)
+    return event_dict
+
+
 def console_processors(*, colors: bool) -> list[Processor]:
     """The chain for a terminal: the same events, readable and coloured."""
     return [
+        drop_cloud_keys,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False, key="timestamp"),
         mask_event,
@@ -178,16 +190,45 @@ class EventLog:
         """`PREFLIGHT_DISABLE` skipped every check: say so loudly, once."""
         self._log.warning("preflight.disabled", reason="PREFLIGHT_DISABLE is set; no check ran")
 
-    def finished(self, report: Report) -> None:
-        """The last event: `preflight.finished` with the status and the exit code."""
-        self._log.log(
-            _LEVELS["error" if report.status is Status.FAIL else "info"],
-            "preflight.finished",
-            status=report.status.value,
-            exit_code=report.exit_code,
-            duration_ms=report.duration_ms,
-            failed=[r.name for r in report.checks if r.failing_codes(strict=report.strict)],
+    def probe_finished(self, exit_code: int, headline: str, reason: str, report: str) -> None:
+        """The last event of `preflight probe`: INFO on pass, else ERROR with the `headline`.
+
+        The headline (`database failed (exit 7)`) is stable, for grouping; `reason` has detail.
+        """
+        fields: dict[str, Any] = {"exit_code": exit_code, "reason": reason, "report": report}
+        if exit_code == 0:
+            self._log.info("probe.finished", status="pass", **fields)
+            return
+        self._log.error(f"probe.finished: {headline}", status="fail", **fields)
+
+    def termination_not_written(self, path: str, error: OSError) -> None:
+        """The termination-message file the user chose could not be written."""
+        self._log.warning(
+            "termination_log.not_written", path=path, error=error.strerror or str(error)
         )
+
+    def finished(self, report: Report) -> None:
+        """The last event: `preflight.finished` with the status and the exit code.
+
+        On failure it is one ERROR line whose message names the stage and the exit code
+        (`preflight.finished: imports failed (exit 3)`, stable, so Cloud Logging and Error
+        Reporting group by it) and carries Error Reporting's `@type`, so it is captured
+        without a stack trace.
+        """
+        fields: dict[str, Any] = {
+            "status": report.status.value,
+            "exit_code": report.exit_code,
+            "duration_ms": report.duration_ms,
+            "failed": [r.name for r in report.checks if r.failing_codes(strict=report.strict)],
+        }
+        if report.status is not Status.FAIL:
+            self._log.info("preflight.finished", **fields)
+            return
+        from preflight.termination import headline, stage_name  # noqa: PLC0415 - failure only
+
+        fields["stage"] = stage_name(report.exit_code)
+        fields[REPORTED_ERROR_KEY] = REPORTED_ERROR_TYPE
+        self._log.error(f"preflight.finished: {headline(report.exit_code)}", **fields)
 
 
 # structlog's numeric levels (the stdlib's), by name: `log(level, ...)` takes a number.

@@ -186,10 +186,13 @@ def test_finished_on_a_failing_report_logs_at_error():
         EventLog().finished(make_report(failing(), CheckResult.skipped("database", "off")))
     assert len(logs) == 1
     event = logs[0]
-    assert event["event"] == "preflight.finished"
+    # on failure the message names the stage and the code, for Cloud Logging to group by
+    assert event["event"] == "preflight.finished: imports failed (exit 3)"
     assert event["log_level"] == "error"
     assert event["status"] == "fail"
     assert event["exit_code"] == 3
+    assert event["stage"] == "imports"
+    assert event["@type"].endswith("ReportedErrorEvent")
     assert event["failed"] == ["imports"]
 
 
@@ -283,7 +286,7 @@ def test_json_lines_have_timestamp_severity_and_message_first():
         "check.finished",
         "check.finding",
         "preflight.internal_error",
-        "preflight.finished",
+        "preflight.finished: imports failed (exit 3)",
     ]
     assert [e["severity"] for e in events] == [
         "ERROR",
