@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import tomllib
 from typing import TYPE_CHECKING
 
 from preflight.codes import ExitCode, Severity
@@ -19,6 +18,7 @@ from preflight.report import CheckResult
 if TYPE_CHECKING:
     from preflight.checks.base import CheckContext
     from preflight.config import Config
+    from preflight.distmap import DistributionMap
     from preflight.graph.walker import WalkResult
 
 
@@ -74,7 +74,7 @@ def walk_entry(config: Config) -> tuple[WalkResult, int, int]:
             loader,
             lazy=config.imports.lazy,
             ignore=config.imports.ignore,
-            declared=declared_distributions(config),
+            distributions=distribution_map(config),
         )
         result = walker.walk(config.app.split(":", 1)[0])
         loader.save()
@@ -84,33 +84,9 @@ def walk_entry(config: Config) -> tuple[WalkResult, int, int]:
     return result, loader.parsed, loader.cached
 
 
-def declared_distributions(config: Config) -> list[str]:
-    """Names of the app's declared requirements (requirements files, pyproject dependencies).
+def distribution_map(config: Config) -> DistributionMap:
+    """Which distribution a missing module belongs to; nothing is read until a module is."""
+    from preflight.distmap import DistributionMap  # noqa: PLC0415 - only this check needs it
+    from preflight.requirements import declared_requirements  # noqa: PLC0415
 
-    Only names: a missing import whose name is declared is PF304 ("pip install it"), not
-    PF301. The distributions check reads the same files in full.
-    """
-    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
-
-    lines: list[str] = []
-    for path in config.distributions.requirements:
-        try:
-            lines += path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            continue
-    if config.config is not None and config.config.name == "pyproject.toml":
-        try:
-            project = tomllib.loads(config.config.read_text(encoding="utf-8")).get("project", {})
-        except (OSError, tomllib.TOMLDecodeError):
-            project = {}
-        lines += [d for d in project.get("dependencies", []) if isinstance(d, str)]
-    names = []
-    for line in lines:
-        text = line.split("#", 1)[0].strip()
-        if not text or text.startswith("-"):
-            continue
-        try:
-            names.append(Requirement(text).name)
-        except InvalidRequirement:
-            continue
-    return names
+    return DistributionMap(lambda: declared_requirements(config).requirements)

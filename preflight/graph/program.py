@@ -17,7 +17,7 @@ from preflight.graph.model import Binding, ImportAction, ModuleScan
 from preflight.graph.resolver import ModuleKind, Resolver
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterator
+    from collections.abc import Callable, Iterator
 
     from preflight.graph.model import Action, FailureKind, FunctionScan
     from preflight.graph.resolver import Resolved
@@ -62,13 +62,14 @@ class Program:
         self,
         resolver: Resolver,
         load_scan: Callable[[Resolved], ModuleScan],
-        *,
-        declared: Collection[str] = (),
     ) -> None:
-        """`declared`: names of the app's declared distributions (a missing one is PF304)."""
+        """Read first-party scans through `load_scan`.
+
+        Which distribution a missing module belongs to (PF304) is the walker's question,
+        asked only of the findings it reports.
+        """
         self.resolver = resolver
         self._load_scan = load_scan
-        self._declared = {normalize(name) for name in declared}
         self._scans: dict[str, ModuleScan | None] = {}
         self._functions: dict[str, dict[str, FunctionScan]] = {}
         self._bindings: dict[str, dict[str, Binding]] = {}
@@ -228,19 +229,10 @@ class Program:
                 )
 
     def _missing(self, module: str) -> Problem:
-        top = module.split(".", maxsplit=1)[0]
         parent = module.rpartition(".")[0]
         if parent and not self.is_package(parent):
             message = f"No module named {module!r}; {parent!r} is not a package"
             return Problem("PF301", "module_not_found", message, module=module)
-        if not parent and normalize(top) in self._declared:
-            return Problem(
-                "PF304",
-                "module_not_found",
-                f"No module named {module!r}: its distribution is declared but not installed",
-                module=module,
-                hint=f"pip install {top} (it is in the declared requirements)",
-            )
         hint = "not found under the roots nor installed" if not parent else None
         return Problem(
             "PF301", "module_not_found", f"No module named {module!r}", module=module, hint=hint

@@ -25,6 +25,7 @@ from preflight.report import Finding
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
 
+    from preflight.distmap import DistributionMap
     from preflight.graph.model import FailureKind, ModuleScan
     from preflight.graph.resolver import Resolved, Resolver
 
@@ -81,11 +82,16 @@ class Walker:
         *,
         lazy: LazyPolicy = "warn",
         ignore: Collection[str] = (),
-        declared: Collection[str] = (),
+        distributions: DistributionMap | None = None,
         recursion_limit: int | None = None,
     ) -> None:
-        """`declared`: the app's declared distributions; `recursion_limit`: the server's."""
-        self.program = Program(resolver, load_scan, declared=declared)
+        """Walk with these settings.
+
+        `distributions` names the distribution of a missing module (PF304);
+        `recursion_limit` is the server's.
+        """
+        self.program = Program(resolver, load_scan)
+        self._distributions = distributions
         self._lazy = lazy
         self._ignore = tuple(ignore)
         self.verdicts = Verdicts(
@@ -199,6 +205,8 @@ class Walker:
         existing = problems.get(key)
         if existing is not None and _RANK[existing.severity] >= _RANK[severity]:
             return
+        if severity is not Severity.INFO:  # caught ones stay cheap: no metadata is read
+            problem = self._owned(problem)
         problems[key] = Finding(
             code=problem.code,
             check="imports",
@@ -210,6 +218,46 @@ class Walker:
             line=line,
             chain=chain,
             hint=problem.hint if severity is not Severity.INFO else _info_hint(problem.hint),
+        )
+
+    def _owned(self, problem: Problem) -> Problem:
+        """A missing module named with its distribution: PF304 when declared, not installed."""
+        module = problem.module
+        if self._distributions is None or problem.code != "PF301" or module is None:
+            return problem
+        parent = module.rpartition(".")[0]
+        if parent and not self.program.is_package(parent):
+            return problem  # `a.b` where `a` is a module: no distribution question
+        top = module.split(".", 1)[0]
+        top_missing = self.program.resolver.resolve(top).kind is ModuleKind.MISSING
+        owner = self._distributions.owner(module, top_missing=top_missing)
+        if owner is None:
+            return problem
+        lazy = problem.hint if problem.hint and problem.hint != _NOT_FOUND else None
+        if not owner.installed and owner.declared is not None:
+            hint = f"pip install '{owner.declared.pip_spec}'"
+            return Problem(
+                "PF304",
+                problem.kind,
+                f"No module named {module!r}: distribution {owner.distribution}"
+                f" (declared in {owner.declared_at}) is not installed",
+                module=module,
+                hint=f"{hint}; {lazy}" if lazy else hint,
+            )
+        if not owner.installed:
+            return problem
+        declared = f" (declared in {owner.declared_at})" if owner.declared_at else ""
+        hint = (
+            f"reinstall it: pip install --force-reinstall {owner.distribution}"
+            " (an editable install's source folder may have moved)"
+        )
+        return Problem(
+            "PF301",
+            problem.kind,
+            f"No module named {module!r}, though distribution {owner.distribution}{declared}"
+            " is installed and lists it",
+            module=module,
+            hint=f"{hint}; {lazy}" if lazy else hint,
         )
 
     def _syntax_problem(
@@ -301,6 +349,8 @@ def _too_deep(frames: int) -> Problem:
 # --- helpers --------------------------------------------------------------------------------
 
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+#: The program's hint on a missing top-level module, replaced when its distribution is known.
+_NOT_FOUND = "not found under the roots nor installed"
 
 
 def _info_hint(hint: str | None) -> str:
