@@ -70,3 +70,40 @@ def run_preflight(
         check=False,
     )
     return Completed(done.returncode, done.stdout, done.stderr)
+
+
+# --- reliability figures ----------------------------------------------------------------------
+
+_FIGURES: list[dict[str, object]] = []
+
+
+@dataclass(frozen=True)
+class FigureRecorder:
+    """Records a measured figure of the reliability suite (printed at the end of the run)."""
+
+    test: str
+
+    def __call__(self, name: str, value: object, unit: str = "") -> None:
+        """Keep `name = value unit`; the terminal summary lists them, RELIABILITY_FIGURES saves."""
+        _FIGURES.append({"test": self.test, "figure": name, "value": value, "unit": unit})
+
+
+@pytest.fixture
+def record_figure(request: pytest.FixtureRequest) -> FigureRecorder:
+    """A recorder for this test's measured figures (the README's Reliability table)."""
+    return FigureRecorder(request.node.name)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print every recorded figure; write them as JSON to $RELIABILITY_FIGURES when set."""
+    if not _FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for figure in _FIGURES:
+        terminalreporter.write_line(
+            f"{figure['figure']}: {figure['value']} {figure['unit']}".rstrip()
+            + f"  [{figure['test']}]"
+        )
+    target = os.environ.get("RELIABILITY_FIGURES")
+    if target:
+        Path(target).write_text(json.dumps(_FIGURES, indent=2) + "\n", encoding="utf-8")
