@@ -69,7 +69,7 @@ def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--format",
             "output_format",
-            type=click.Choice(["console", "json"]),
+            type=click.Choice(["console", "json", "sarif"]),
             help="stdout at the end (default: console on a TTY, else json).",
         ),
         click.option(
@@ -141,6 +141,59 @@ def run(ctx: click.Context, /, command: tuple[str, ...], **options: Any) -> None
 @main.command()
 @_entry_options
 @click.option(
+    "--budget",
+    "probe_budget",
+    metavar="DURATION",
+    help="Deadline of the probe (default [tool.preflight.probe] budget, 2s).",
+)
+@click.option("--report", metavar="PATH", help="The report `run` wrote (default: run's).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["console", "json"]),
+    help="stdout at the end (default: console on a TTY, else json).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    help="Event log on stderr (default auto: console on a TTY, else JSON).",
+)
+@click.pass_context
+def probe(ctx: click.Context, /, probe_budget: str | None, **options: Any) -> None:  # noqa: ANN401
+    """Exec probe / HEALTHCHECK: the last report, then the live checks; exit 0 or the code."""
+    from preflight import eventlog  # noqa: PLC0415 - heavy imports only on this path
+    from preflight import probe as probes  # noqa: PLC0415
+    from preflight.durations import parse_duration  # noqa: PLC0415
+
+    budget_ms = None
+    if probe_budget is not None:
+        try:
+            budget_ms = parse_duration(probe_budget)
+        except ValueError as error:
+            raise ConfigurationError(f"--budget: {error}") from None
+    config = _load_config(options)
+    eventlog.configure(eventlog.resolve_log_format(config.log_format, sys.stderr))
+    log = eventlog.EventLog()
+    try:
+        outcome = probes.probe(
+            config,
+            environ=os.environ,
+            budget_ms=budget_ms,
+            observer=log,
+            started=_process_start(ctx),
+        )
+        fmt = config.format or ("console" if sys.stdout.isatty() else "json")
+        click.echo(probes.render_outcome(outcome, fmt), nl=False)
+    except Exception as error:  # noqa: BLE001 - a bug in preflight is exit 70, never a traceback
+        log.internal_error(error)
+        _internal_exit()
+    log.probe_finished(outcome.exit_code, outcome.headline, outcome.reason, str(outcome.last.path))
+    ctx.exit(outcome.exit_code)
+
+
+@main.command()
+@_entry_options
+@click.option(
     "--why", "why_module", metavar="MODULE", help="Print the chains from the entry to it."
 )
 @click.option(
@@ -207,6 +260,8 @@ def _run(
         if print_report(report):
             _print(report, config)
         _write_report(report, config, log)
+        if report.exit_code != ExitCode.OK:
+            _write_termination_message(report, config, log)
     except Exception as error:  # noqa: BLE001 - a bug in preflight is exit 70, never a traceback
         log.internal_error(error)
         _internal_exit()
@@ -219,9 +274,16 @@ def _load_config(options: dict[str, Any]) -> Config:
     from preflight.config import ConfigError, load_config  # noqa: PLC0415 - pydantic is heavy
 
     try:
-        return load_config(_cli_overrides(**options), os.environ, Path.cwd())
+        config = load_config(_cli_overrides(**options), os.environ, Path.cwd())
     except ConfigError as error:
         raise ConfigurationError(str(error)) from None
+    for root in config.roots:
+        if not root.is_dir():
+            raise ConfigurationError(
+                f"roots: {str(root)!r} is not a directory"
+                " (--root, PREFLIGHT_ROOTS or roots in the config file name source folders)"
+            )
+    return config
 
 
 def _execute(
@@ -242,7 +304,8 @@ def _print(report: Report, config: Config) -> None:
     from preflight.render import render  # noqa: PLC0415
 
     fmt = config.format or ("console" if sys.stdout.isatty() else "json")
-    click.echo(render(report, fmt, color=sys.stdout.isatty()), nl=False)
+    roots = (*config.roots, *((config.config.parent,) if config.config else ()))
+    click.echo(render(report, fmt, color=sys.stdout.isatty(), roots=roots), nl=False)
 
 
 def _write_report(report: Report, config: Config, log: EventLog) -> None:
@@ -258,6 +321,16 @@ def _write_report(report: Report, config: Config, log: EventLog) -> None:
         partial.replace(path)
     except OSError as error:
         log.report_not_written(path, error)
+
+
+def _write_termination_message(report: Report, config: Config, log: EventLog) -> None:
+    """On failure, the summary Kubernetes shows in `kubectl describe` (see `termination`)."""
+    from preflight import termination  # noqa: PLC0415
+
+    text = termination.summary(report, report_path=config.report)
+    error = termination.write(config.termination_log, text)
+    if error is not None:
+        log.termination_not_written(config.termination_log, error)
 
 
 def _process_start(ctx: click.Context) -> float | None:
@@ -281,9 +354,17 @@ def _warn_disabled() -> None:
 
 
 def _exec(command: Sequence[str]) -> NoReturn:
-    """Replace this process with `command` (same PID: the server gets the platform's signals)."""
+    """Replace this process with `command` (same PID: the server gets the platform's signals).
+
+    Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec:
+    they are reset first, so CMD starts with the dispositions a shell would give it.
+    """
+    import signal  # noqa: PLC0415 - only the exec needs it
+
     sys.stdout.flush()
     sys.stderr.flush()
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(signum, signal.SIG_DFL)
     try:
         os.execvp(command[0], list(command))  # noqa: S606 - exec-ing the server is the point
     except OSError as error:

@@ -10,13 +10,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from preflight.checks.app import AppCheck
+from preflight.checks.bind import BindCheck
 from preflight.checks.database import DatabaseCheck
+from preflight.checks.distributions import DistributionsCheck
 from preflight.checks.imports import ImportsCheck
+from preflight.checks.lifespan import LifespanCheck
+from preflight.checks.middleware import MiddlewareCheck
 from preflight.checks.services import ServicesCheck
+from preflight.checks.settings import SettingsCheck
 
 if TYPE_CHECKING:
     from preflight.checks.base import Check
 
-REGISTRY: tuple[Check, ...] = (ImportsCheck(), DatabaseCheck(), ServicesCheck())
+REGISTRY: tuple[Check, ...] = (
+    ImportsCheck(),
+    AppCheck(),
+    SettingsCheck(),
+    MiddlewareCheck(),
+    LifespanCheck(),
+    BindCheck(),
+    DatabaseCheck(),
+    ServicesCheck(),
+    DistributionsCheck(),
+)
 
 __all__ = ["REGISTRY"]
