@@ -52,6 +52,9 @@ _PUBLIC_VARIABLES = frozenset(
 _PUBLIC_PREFIXES = ("LC_", "XDG_")
 #: Values this short are common words and numbers (`1`, `on`, `dev`), not secrets.
 _MIN_SECRET_LENGTH = 4
+#: Values shorter than this are redacted only as whole tokens: `short` inside `too_short` is a
+#: word of pydantic's, not the value of `API_TOKEN=short`.
+_SUBSTRING_LENGTH = 6
 
 
 def redact_environ(text: str, environ: Mapping[str, str]) -> str:
@@ -59,8 +62,9 @@ def redact_environ(text: str, environ: Mapping[str, str]) -> str:
 
     For text an app wrote (exception messages, its output): any variable may hold a secret,
     and an exception quotes whatever it was given. Well-known public variables (PATH, HOME,
-    ...) and values shorter than 4 characters are left alone; longer values go first, so a
-    value containing another is redacted whole.
+    ...) and values shorter than 4 characters are left alone; values shorter than 6 are
+    redacted where they stand as a whole token; longer values go first, so a value containing
+    another is redacted whole.
     """
     values = {
         value
@@ -72,5 +76,12 @@ def redact_environ(text: str, environ: Mapping[str, str]) -> str:
     present = sorted((value for value in values if value in text), key=len, reverse=True)
     if not present:
         return text
-    pattern = re.compile("|".join(re.escape(value) for value in present))
+    pattern = re.compile(
+        "|".join(
+            re.escape(value)
+            if len(value) >= _SUBSTRING_LENGTH
+            else rf"(?<![A-Za-z0-9_]){re.escape(value)}(?![A-Za-z0-9_])"
+            for value in present
+        )
+    )
     return pattern.sub(MASK, text)

@@ -233,3 +233,11 @@ def test_classify_knows_asgi_wsgi_and_neither() -> None:
     assert classify(Middleware) == (None, None)
     assert classify({"app": 1}) == (None, None)
     assert classify(lambda: None) == (None, None)
+
+
+def test_short_values_are_redacted_only_as_whole_tokens() -> None:
+    environ = {"API_TOKEN": "short", "PIN": "4711"}
+    text = "string_too_short at pin 4711; token short; 47110 is another number"
+    assert redact_environ(text, environ) == (
+        "string_too_short at pin ***; token ***; 47110 is another number"
+    )

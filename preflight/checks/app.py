@@ -189,36 +189,17 @@ def import_finding(
 
 def settings_findings(check: str, error: Mapping[str, Any]) -> list[Finding]:
     """PF501/PF502 for settings that failed validation while `check`'s code ran."""
+    from preflight.checks.settings import settings_findings as findings  # noqa: PLC0415
+
     frame = error.get("frame") or {}
-    cls = str(error.get("settings_class") or "the settings class")
-    findings = []
-    for item in error.get("settings_errors") or ():
-        field, kind = str(item.get("field")), str(item.get("type"))
-        env = [str(name) for name in item.get("env") or ()]
-        variables = " or ".join(env) if env else f"the variable for {field!r}"
-        missing = kind == "missing"
-        if missing:
-            message = f"required setting {field!r} of {cls} is missing: set {variables}"
-        else:
-            detail = f": {item['msg']}" if item.get("msg") else ""
-            message = f"setting {field!r} of {cls} is invalid ({kind}{detail})"
-        findings.append(
-            Finding(
-                code="PF501" if missing else "PF502",
-                check=check,
-                severity=Severity.ERROR,
-                message=message,
-                module=cls.partition(":")[0] if ":" in cls else None,
-                name=env[0] if env else field,
-                file=frame.get("file"),
-                line=frame.get("line"),
-                chain=tuple(error.get("chain") or ()),
-                hint=f"set {variables} in the environment the server starts with"
-                if missing
-                else f"fix the value of {variables} (the value itself is never shown)",
-            )
-        )
-    return findings
+    return findings(
+        error.get("settings_errors") or (),
+        error.get("settings_class"),
+        check=check,
+        file=frame.get("file"),
+        line=frame.get("line"),
+        chain=tuple(error.get("chain") or ()),
+    )
 
 
 def missing_finding(check: str, doing: str, stage: Stage, end: ChildEnd) -> Finding:

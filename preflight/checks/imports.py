@@ -40,10 +40,11 @@ class ImportsCheck:
         )
         errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
         modules = len(result.modules)
+        walked = f"{modules} module{'s' if modules != 1 else ''}"
         if errors:
-            summary = f"{errors} broken import{'s' if errors != 1 else ''} in {modules} modules"
+            summary = f"{errors} broken import{'s' if errors != 1 else ''} in {walked}"
         else:
-            summary = f"{modules} modules, no broken import"
+            summary = f"{walked}, no broken import"
         metrics = {
             "modules": modules,
             "edges": len(result.edges),

@@ -10,6 +10,7 @@ reaches are listed (PF504, found statically; none is instantiated).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from preflight.codes import ExitCode, Severity, timeout_code
@@ -108,14 +109,19 @@ def settings_findings(
     check: str = CHECK,
     file: str | None = None,
     line: int | None = None,
+    chain: tuple[str, ...] = (),
 ) -> list[Finding]:
     """One PF501 (missing) or PF502 (invalid) finding per SettingsError.
 
-    The app check uses it too, for settings that fail while the app is imported.
+    The app and lifespan checks use it too, for settings that fail while the app's code runs
+    (`chain`: how the entry reached the failing module).
     """
     module = settings_class.partition(":")[0] if settings_class else None
     return [
-        _error_finding(error, settings_class, module, check=check, file=file, line=line)
+        replace(
+            _error_finding(error, settings_class, module, check=check, file=file, line=line),
+            chain=chain,
+        )
         for error in errors
     ]
 
