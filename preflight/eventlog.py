@@ -8,6 +8,7 @@ for a crashed check and `preflight.finished` last.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from typing import TYPE_CHECKING, Any, Literal, TextIO
@@ -125,6 +126,27 @@ def configure(log_format: Literal["json", "console"], stream: TextIO | None = No
         logger_factory=structlog.WriteLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
+    asyncio_logger = logging.getLogger("asyncio")
+    asyncio_logger.handlers = [_StdlibToEvents()]
+    asyncio_logger.propagate = False
+
+
+class _StdlibToEvents(logging.Handler):
+    """asyncio's own log records as `asyncio.log` events, so stderr stays one JSON per line.
+
+    Without it, the stdlib's last-resort handler prints bare text lines on stderr.
+    """
+
+    #: A child reaped after the run's loop closed: expected, since the runner never waits for
+    #: the app-loading child it has already killed or heard from (see `preflight.runner`).
+    _EXPECTED = "Loop %r that handles pid %r is closed"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == self._EXPECTED:
+            return
+        structlog.get_logger(LOGGER_NAME).log(
+            record.levelno, "asyncio.log", detail=record.getMessage()
+        )
 
 
 def finding_fields(finding: Finding) -> dict[str, Any]:

@@ -385,3 +385,22 @@ def test_console_log_is_readable_text_without_colour_off_a_tty():
 )
 def test_resolve_log_format_off_a_tty(setting, expected):
     assert eventlog.resolve_log_format(setting, io.StringIO()) == expected
+
+
+def test_asyncio_log_records_become_json_events_and_the_late_reap_is_dropped() -> None:
+    import logging  # noqa: PLC0415
+
+    stream = io.StringIO()
+    eventlog.configure("json", stream)
+    asyncio_logger = logging.getLogger("asyncio")
+    try:
+        asyncio_logger.warning("Loop %r that handles pid %r is closed", "<loop>", 4242)
+        asyncio_logger.error("Unclosed transport %r with password=hunter2", "<t>")
+    finally:
+        asyncio_logger.handlers = []
+        asyncio_logger.propagate = True
+    (line,) = stream.getvalue().splitlines()
+    event = json.loads(line)
+    assert (event["severity"], event["message"]) == ("ERROR", "asyncio.log")
+    assert "Unclosed transport" in event["detail"]
+    assert "hunter2" not in line

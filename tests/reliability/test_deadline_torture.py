@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
@@ -52,6 +52,8 @@ class Fault:
     only: str
     exit_code: int
     blocking_dns: bool = False
+    files: dict[str, str] = field(default_factory=dict)
+    """Source files of an app, written under the run's folder."""
 
 
 def _no_peer() -> AbstractContextManager[int]:
@@ -115,6 +117,47 @@ FAULTS = [
         8,
         blocking_dns=True,
     ),
+    Fault(
+        "app: the import sleeps",
+        _no_peer,
+        lambda _: 'app = "pkg.main:app"\nroots = ["src"]\n',
+        "app",
+        4,
+        files={"src/pkg/__init__.py": "", "src/pkg/main.py": "import time\ntime.sleep(3600)\n"},
+    ),
+    Fault(
+        "app: the import ignores SIGTERM and sleeps",
+        _no_peer,
+        lambda _: 'app = "pkg.main:app"\nroots = ["src"]\n',
+        "app",
+        4,
+        files={
+            "src/pkg/__init__.py": "",
+            "src/pkg/main.py": "import signal, time\n"
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(3600)\n",
+        },
+    ),
+    Fault(
+        "settings: a validator loops",
+        _no_peer,
+        lambda _: 'roots = ["src"]\n[settings]\nclass = "pkg.config:Settings"\n',
+        "settings",
+        5,
+        files={
+            "src/pkg/__init__.py": "",
+            "src/pkg/config.py": (
+                "from pydantic import field_validator\n"
+                "from pydantic_settings import BaseSettings\n\n\n"
+                "class Settings(BaseSettings):\n"
+                "    region: str = 'eu'\n\n"
+                "    @field_validator('region')\n"
+                "    @classmethod\n"
+                "    def spin(cls, value: str) -> str:\n"
+                "        while True:\n"
+                "            pass\n"
+            ),
+        },
+    ),
 ]
 
 
@@ -156,6 +199,9 @@ def test_every_stalled_check_ends_at_the_deadline_with_its_code(tmp_path, fault,
     env = child_env()
     if fault.blocking_dns:
         env["PYTHONPATH"] = str(blocking_resolver_dir(tmp_path / "resolver"))
+    for name, text in fault.files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
     peer = fault.peer() if fault.peer is not None else _no_peer()
     with peer as port:
         (tmp_path / "preflight.toml").write_text(fault.config(port), encoding="utf-8")
