@@ -229,3 +229,15 @@ def test_the_example_passes_settings_and_middleware() -> None:
     statuses = {c["name"]: c["status"] for c in report["checks"]}
     assert statuses["settings"] == "pass"
     assert statuses["middleware"] == "pass"
+
+
+def test_with_the_app_check_selected_a_broken_app_is_reported_once(tmp_path: Path) -> None:
+    with_policy = write_config(tmp_path, "mwapps.broken:app", required=["CORSMiddleware"])
+    done = run_preflight(
+        "check", "--config", str(with_policy), "--only", "app,middleware", env=child_env()
+    )
+    report = json.loads(done.stdout)
+    assert done.returncode == 4
+    assert all(f["check"] == "app" for f in report["findings"])
+    assert middleware_result(report)["status"] == "skip"
+    assert "app check" in middleware_result(report)["summary"]

@@ -41,6 +41,9 @@ class MiddlewareCheck:
         session = app_session(ctx)
         stage = await session.stage("middleware")
         if stage.payload is None:
+            if stage.missing == "skipped" and "app" in ctx.config.selected_checks():
+                # SPEC: selecting middleware implies loading the app, which `app` reports.
+                return CheckResult.skipped(CHECK, "the app did not load (the app check says why)")
             return await _without_payload(stage, session, policy, ctx.config.budget)
         return result_of(stage.payload, policy)
 
