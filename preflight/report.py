@@ -18,6 +18,7 @@ from preflight.codes import (
     Severity,
     exit_code_of,
     lookup,
+    timeout_code,
 )
 from preflight.secrets import mask_secrets
 
@@ -145,6 +146,25 @@ class CheckResult:
         else:
             status = Status.PASS
         return cls(name, status, summary, found, _frozen_metrics(metrics))
+
+    @classmethod
+    def timed_out(
+        cls, name: str, budget_ms: int, message: str | None = None, duration_ms: int = 0
+    ) -> CheckResult:
+        """A check (or the stage it waited on) cut off by the run's budget: its timeout code."""
+        from preflight.durations import format_duration  # noqa: PLC0415 - only on timeouts
+
+        budget = format_duration(budget_ms)
+        what = f"{message} ({budget} budget)" if message else None
+        finding = Finding(
+            code=timeout_code(name),
+            check=name,
+            severity=Severity.ERROR,
+            message=what or f"the {name} check did not finish within the {budget} budget",
+            hint=f"raise --budget, or run `preflight check --only {name}` to see what it waits on",
+        )
+        summary = f"cut off at the {budget} budget"
+        return cls(name, Status.TIMEOUT, summary, (finding,), duration_ms=duration_ms)
 
     @classmethod
     def skipped(cls, name: str, reason: str) -> CheckResult:

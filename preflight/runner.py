@@ -23,9 +23,7 @@ from preflight.codes import (
     OPT_IN_CHECKS,
     ExitCode,
     Severity,
-    timeout_code,
 )
-from preflight.durations import format_duration
 from preflight.report import CheckResult, Finding, Report, Status
 
 if TYPE_CHECKING:
@@ -120,7 +118,9 @@ async def run_checks(
             if interrupted is not None:
                 results[name] = CheckResult.skipped(name, f"interrupted by {interrupted.name}")
             else:
-                results[name] = _timed_out(name, config.budget, deadline)
+                results[name] = CheckResult.timed_out(
+                    name, config.budget, duration_ms=deadline.elapsed_ms()
+                )
             observer.check_finished(results[name])
 
     return Report(
@@ -166,24 +166,6 @@ def _crashed(name: str, error: Exception) -> CheckResult:
         f" --skip {name} works around it",
     )
     return CheckResult(name, Status.FAIL, "crashed (internal error)", (crash,))
-
-
-def _timed_out(name: str, budget_ms: int, deadline: Deadline) -> CheckResult:
-    budget = format_duration(budget_ms)
-    finding = Finding(
-        code=timeout_code(name),
-        check=name,
-        severity=Severity.ERROR,
-        message=f"the {name} check did not finish within the {budget} budget",
-        hint=f"raise --budget, or run `preflight check --only {name}` to see what it waits on",
-    )
-    return CheckResult(
-        name,
-        Status.TIMEOUT,
-        f"cut off at the {budget} budget",
-        (finding,),
-        duration_ms=deadline.elapsed_ms(),
-    )
 
 
 async def _cancel(pending: set[asyncio.Future[object]], clock: Clock) -> None:

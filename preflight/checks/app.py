@@ -15,6 +15,7 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 from preflight.appload.session import app_session
+from preflight.checks.base import needs_app
 from preflight.codes import ExitCode, Severity
 from preflight.report import CheckResult, Finding, MetricValue
 
@@ -37,9 +38,7 @@ class AppCheck:
 
     def skip_reason(self, ctx: CheckContext) -> str | None:
         """Nothing to load without an entry."""
-        if ctx.config.app is None:
-            return "no app configured (--app, PREFLIGHT_APP or app in the config)"
-        return None
+        return needs_app(ctx)
 
     async def run(self, ctx: CheckContext) -> CheckResult:
         """Await the child's import and app stages; on failure its end, for the output tail."""

@@ -80,3 +80,10 @@ class Check(Protocol):
     async def run(self, ctx: CheckContext) -> CheckResult:
         """Do the check within `ctx.deadline` and return what it found."""
         ...
+
+
+def needs_app(ctx: CheckContext) -> str | None:
+    """The skip reason of every check that reads the entry, when none is configured."""
+    return (
+        None if ctx.config.app else "no app configured (--app, PREFLIGHT_APP or app in the config)"
+    )

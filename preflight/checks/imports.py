@@ -12,6 +12,7 @@ import asyncio
 import gc
 from typing import TYPE_CHECKING
 
+from preflight.checks.base import needs_app
 from preflight.codes import ExitCode, Severity
 from preflight.report import CheckResult
 
@@ -30,7 +31,7 @@ class ImportsCheck:
 
     def skip_reason(self, ctx: CheckContext) -> str | None:
         """Nothing to walk without an entry."""
-        return None if ctx.config.app else "no app configured (--app or [tool.preflight] app)"
+        return needs_app(ctx)
 
     async def run(self, ctx: CheckContext) -> CheckResult:
         """Walk in a worker thread and turn the walk into a result."""

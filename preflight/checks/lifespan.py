@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from preflight.appload.session import app_session
 from preflight.checks.app import exception_findings, missing_finding, settings_findings
+from preflight.checks.base import needs_app
 from preflight.codes import ExitCode, Severity
 from preflight.report import CheckResult, Finding, MetricValue
 
@@ -33,9 +34,7 @@ class LifespanCheck:
 
     def skip_reason(self, ctx: CheckContext) -> str | None:
         """Nothing to start without an entry."""
-        if ctx.config.app is None:
-            return "no app configured (--app, PREFLIGHT_APP or app in the config)"
-        return None
+        return needs_app(ctx)
 
     async def run(self, ctx: CheckContext) -> CheckResult:
         """Await the child's lifespan stage."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from preflight.checks.base import needs_app
 from preflight.codes import ExitCode, Severity
 from preflight.report import CheckResult, Finding, MetricValue
 
@@ -30,7 +31,7 @@ class MiddlewareCheck:
 
     def skip_reason(self, ctx: CheckContext) -> str | None:
         """The stack is read from the loaded app: nothing to read without one."""
-        return None if ctx.config.app else "no app configured (--app or [tool.preflight] app)"
+        return needs_app(ctx)
 
     async def run(self, ctx: CheckContext) -> CheckResult:
         """Wait for the child's `middleware` report and judge it."""
@@ -106,10 +107,8 @@ def unreadable(policy: Policy, reason: str) -> CheckResult:
 async def _without_payload(
     stage: Stage, session: AppSession, policy: Policy, budget: int
 ) -> CheckResult:
-    from preflight.checks.settings import stage_timed_out  # noqa: PLC0415
-
     if stage.missing == "deadline":
-        return stage_timed_out(CHECK, budget, "reading the middleware stack did not finish")
+        return CheckResult.timed_out(CHECK, budget, "reading the middleware stack did not finish")
     if stage.missing == "skipped":
         return unreadable(policy, "the middleware stack cannot be read: the app did not load")
     if stage.missing in {"exited", "crashed"}:

@@ -13,9 +13,8 @@ import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from preflight.codes import ExitCode, Severity, timeout_code
-from preflight.durations import format_duration
-from preflight.report import CheckResult, Finding, MetricValue, Status
+from preflight.codes import ExitCode, Severity
+from preflight.report import CheckResult, Finding, MetricValue
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -239,7 +238,7 @@ async def _without_payload(
 ) -> CheckResult:
     """The child sent no `settings` report: cut off by the deadline, or it died."""
     if stage.missing == "deadline":
-        return stage_timed_out(CHECK, budget, f"loading {spec} did not finish within the budget")
+        return CheckResult.timed_out(CHECK, budget, f"loading {spec} did not finish")
     if stage.missing in {"exited", "crashed"}:
         end = await session.end()
         how = f"exited with code {end.returncode}" if stage.missing == "exited" else "crashed"
@@ -256,19 +255,6 @@ async def _without_payload(
         )
         return CheckResult.from_findings(CHECK, [finding], f"{spec} cannot be loaded")
     return CheckResult.skipped(CHECK, f"the settings stage did not run ({stage.missing})")
-
-
-def stage_timed_out(check: str, budget_ms: int, message: str) -> CheckResult:
-    """A stage of the child cut off by the run's deadline: the check's own timeout code."""
-    budget = format_duration(budget_ms)
-    finding = Finding(
-        code=timeout_code(check),
-        check=check,
-        severity=Severity.ERROR,
-        message=f"{message} ({budget} budget)",
-        hint=f"raise --budget, or run `preflight check --only {check}` to see what it waits on",
-    )
-    return CheckResult(check, Status.TIMEOUT, f"cut off at the {budget} budget", (finding,))
 
 
 # --- no class configured ---------------------------------------------------------------------
