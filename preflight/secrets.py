@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
 MASK = "***"
 
-# scheme://user:password@host: the password runs to the last '@' of the authority, so an
-# unencoded '@' inside it is masked too.
-_URL_PASSWORD = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^/\s]+)(?P<tail>@)",
-)
+# scheme://user:password@host: the password runs to the last '@' of the word (up to
+# whitespace), so an unencoded '@', '/', '?' or '#' inside it is masked too. (A base64
+# password's '/' left unencoded ends the URL's authority early, but not the password.) A
+# word such as `http://host:8080/x@y` is masked as well: a port too many beats a leak.
+_URL_HEAD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:")
+_WORD = re.compile(r"\S+")
 # key=value pairs of libpq keyword DSNs and query strings: password=..., passwd=...
 _KEY_PASSWORD = re.compile(
     r"(?P<head>\b(?:password|passwd|pwd|secret|token|api_key|apikey)\s*=\s*)(?P<secret>[^\s&;,'\"]+)",
@@ -34,11 +35,23 @@ def mask_dsn(url: str) -> str:
 
 def mask_secrets(text: str) -> str:
     """Mask every password-shaped part of `text`: URL userinfo and `password=` pairs."""
-    if "://" in text:
-        text = _URL_PASSWORD.sub(rf"\g<head>{MASK}\g<tail>", text)
+    if "://" in text and "@" in text:
+        text = _WORD.sub(_mask_url_password, text)
     if "=" in text:
         text = _KEY_PASSWORD.sub(rf"\g<head>{MASK}", text)
     return text
+
+
+def _mask_url_password(word: re.Match[str]) -> str:
+    """One word: from its first `scheme://user:` to its last '@' (linear, no backtracking)."""
+    text = word.group()
+    head = _URL_HEAD.search(text)
+    if head is None:
+        return text
+    at = text.rfind("@")
+    if at <= head.end():
+        return text
+    return text[: head.end()] + MASK + text[at:]
 
 
 #: Variables whose values are never secrets and would only garble text if redacted.

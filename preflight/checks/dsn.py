@@ -102,7 +102,32 @@ def normalize(dsn: str) -> str:
     dialect, _, driver = scheme.lower().partition("+")
     if dialect not in _SCHEMES or driver not in _DRIVERS:
         raise DsnError(f"{scheme}:// is not a PostgreSQL DSN scheme")
-    return f"{SCHEME}://{rest}"
+    dsn = f"{SCHEME}://{rest}"
+    _check_authority(dsn)
+    return dsn
+
+
+def _check_authority(dsn: str) -> None:
+    """Refuse a DSN whose host:port an unencoded password character cut short.
+
+    An unencoded '/', '?' or '#' in the password ends the URL's authority early:
+    `postgresql://app:pa/ss@db/app` reads as host `app`, port `pa`, and asyncpg then quotes
+    that "port" (the password's start) in its error. Neither is repeated here.
+    """
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:  # an unbalanced '[': asyncpg says so, without quoting a password
+        return
+    cut = "@" not in parts.netloc and "@" in parts.path
+    try:
+        _ = parts.port
+    except ValueError:
+        cut = cut or "," not in parts.netloc  # `h1:5432,h2:5433` is asyncpg's multi-host form
+    if cut:
+        raise DsnError(
+            "the host:port part is not valid; a password holding '/', '?' or '#' must be"
+            " percent-encoded (urllib.parse.quote(password, safe=''))"
+        )
 
 
 def resolve(source: DsnSource, environ: Mapping[str, str]) -> str | None:

@@ -26,6 +26,12 @@ BODY_LIMIT = 1 << 20
 
 REDIS_PORT = 6379
 
+BAD_PORT = (
+    "the port is not a number from 0 to 65535"
+    " (a password holding '/', '?' or '#' must be percent-encoded)"
+)
+"""Said instead of urllib's error, which quotes the text it took for the port."""
+
 _TRANSIENT_REDIS = ("LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN")
 """Redis error prefixes that mean "not yet" rather than "never"."""
 
@@ -57,9 +63,12 @@ def parse_target(url: str) -> Target:
     """Split a service URL; a URL without a usable host or port is a permanent failure."""
     try:
         parts = urlsplit(url)
-        port = parts.port
     except ValueError as error:
         raise ProbeError("PF801", f"invalid URL: {error}", transient=False) from None
+    try:
+        port = parts.port
+    except ValueError:  # urllib quotes the "port": a password's start, if '/?#' is unencoded
+        raise ProbeError("PF801", f"invalid URL: {BAD_PORT}", transient=False) from None
     scheme = parts.scheme.lower()
     if not parts.hostname:
         raise ProbeError("PF801", "invalid URL: no host", transient=False)
