@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 DEFAULT_RUN_REPORT = "preflight/report.json"
 
 
+def default_run_report() -> Path:
+    """`$TMPDIR/preflight/report.json` (or `TEMP`, `TMP`, `/tmp`): run writes it, probe reads it.
+
+    Not `tempfile.gettempdir()`: on a read-only filesystem it raises (the server would never
+    start) and it falls back to whichever folder is writable, which `probe` may not agree on.
+    """
+    folder = next(filter(None, map(os.environ.get, ("TMPDIR", "TEMP", "TMP"))), None)
+    return Path(folder or "/tmp") / DEFAULT_RUN_REPORT  # noqa: S108 - tempfile's choice too
+
+
 class ConfigurationError(click.ClickException):
     """A usage or configuration error: one line, exit 2."""
 
@@ -121,15 +131,16 @@ def check(ctx: click.Context, /, **options: Any) -> None:  # noqa: ANN401
 @click.pass_context
 def run(ctx: click.Context, /, command: tuple[str, ...], **options: Any) -> None:  # noqa: ANN401
     """Run the checks; on pass exec CMD in place of this process, on fail exit with the code."""
+    if command[0].startswith("-"):  # an unknown option (a typo) lands in CMD: not a program
+        msg = f"no such option: {command[0]} (the server command goes after --)"
+        raise click.UsageError(msg, ctx)
     if os.environ.get("PREFLIGHT_DISABLE", "").lower() in {"1", "true", "yes", "on"}:
         _warn_disabled()
         _exec(command)
-    import tempfile  # noqa: PLC0415 - only `run` needs it
-
     report = _run(
         options,
         print_report=lambda report: report.exit_code != ExitCode.OK,
-        default_report=Path(tempfile.gettempdir()) / DEFAULT_RUN_REPORT,
+        default_report=default_run_report(),
         started=_process_start(ctx),
         command=command,
     )
@@ -258,7 +269,7 @@ def _run(
     try:
         report = _execute(config, log, started, command)
         if print_report(report):
-            _print(report, config)
+            _print(report, config, compact=bool(command))
         _write_report(report, config, log)
         if report.exit_code != ExitCode.OK:
             _write_termination_message(report, config, log)
@@ -300,12 +311,14 @@ def _execute(
     return report
 
 
-def _print(report: Report, config: Config) -> None:
+def _print(report: Report, config: Config, *, compact: bool = False) -> None:
+    """The report on stdout; `compact` (for `run`) puts JSON on one line, one log entry."""
     from preflight.render import render  # noqa: PLC0415
 
     fmt = config.format or ("console" if sys.stdout.isatty() else "json")
     roots = (*config.roots, *((config.config.parent,) if config.config else ()))
-    click.echo(render(report, fmt, color=sys.stdout.isatty(), roots=roots), nl=False)
+    text = render(report, fmt, color=sys.stdout.isatty(), roots=roots, compact=compact)
+    click.echo(text, nl=False)
 
 
 def _write_report(report: Report, config: Config, log: EventLog) -> None:

@@ -392,7 +392,7 @@ def session_findings(
                 name=entry.name,
                 file=entry.file,
                 line=entry.line,
-                hint=order_hint("SessionMiddleware", entry.name, framework)
+                hint=order_hint(stack[sessions[0]].name, entry.name, framework)
                 if sessions
                 else "install SessionMiddleware outside it",
             )

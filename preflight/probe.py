@@ -131,11 +131,9 @@ class ProbeOutcome:
 
 def default_report_path() -> Path:
     """Where `run` writes its report without `--report`: `$TMPDIR/preflight/report.json`."""
-    import tempfile  # noqa: PLC0415 - only needed here
+    from preflight.cli import default_run_report  # noqa: PLC0415 - one definition, one home
 
-    from preflight.cli import DEFAULT_RUN_REPORT  # noqa: PLC0415 - one constant, one home
-
-    return Path(tempfile.gettempdir()) / DEFAULT_RUN_REPORT
+    return default_run_report()
 
 
 def report_path(config: Config) -> Path:

@@ -11,7 +11,11 @@ installed, so it imports nothing of preflight until `--preflight` is given. Opt 
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
+import threading
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +28,8 @@ if TYPE_CHECKING:
 STATIC_CHECKS = ("imports", "distributions")
 DYNAMIC_CHECKS = ("app", "settings", "middleware")
 _REPORT_KEY = pytest.StashKey["Report | str"]()
+#: How long to wait for a killed app-loading child to be reaped after the run.
+SETTLE_S = 2.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -141,4 +147,28 @@ def _run(pytest_config: pytest.Config) -> Report | str:
         config: Config = load_config(cli, os.environ, Path(pytest_config.rootpath))
     except ConfigError as error:
         return f"preflight configuration error: {error}"
-    return execute(config, REGISTRY, environ=os.environ)
+    unraisable = sys.unraisablehook
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            report = execute(config, REGISTRY, environ=os.environ)
+            sys.unraisablehook = lambda _: None
+            _settle()
+    finally:
+        sys.unraisablehook = unraisable
+    return report
+
+
+def _settle() -> None:
+    """Let the app-loading children be reaped and their pipes collected, here and quietly.
+
+    The runner does not wait for a child it has already heard from or killed (the command
+    line exits right after). pytest's process lives on: the child's `Popen` and pipes would
+    be collected later, in another test, after the run's event loop closed, and their
+    ResourceWarnings and "Event loop is closed" errors fail a suite that runs with
+    `filterwarnings = error`. asyncio's watcher threads reap the (killed) children.
+    """
+    for thread in threading.enumerate():
+        if thread.name.startswith("asyncio-waitpid-"):
+            thread.join(timeout=SETTLE_S)
+    gc.collect()

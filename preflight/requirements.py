@@ -262,7 +262,9 @@ class RequirementsReader:
         from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
 
         if editable or _looks_like_location(text):
-            named = name_of_location(text, path.parent)
+            # pip reads a local path relative to the folder it runs in (the project's, as a
+            # rule), not to the file: `-e .` in requirements/prod.txt is the project itself
+            named = name_of_location(text, self._base) or name_of_location(text, path.parent)
             if named is None:
                 self._out.skipped.append(
                     f"{name}:{entry.number}: a URL or path without a project name"

@@ -17,7 +17,7 @@ import ipaddress
 import re
 import shlex
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +78,9 @@ class ServerBind:
     unknown: str | None = None
     """Why the bind cannot be read before the server starts (a config module, a computed
     value), or None."""
+    shell: bool = False
+    """Whether a shell (`sh -c`) runs the command, so `$VAR` in its arguments is expanded;
+    in an exec-form CMD nothing expands it and the server gets the text."""
 
 
 @dataclass(slots=True)
@@ -87,6 +90,7 @@ class _Command:
     server: str
     args: list[str]
     environ: dict[str, str] = field(default_factory=dict)
+    shell: bool = False
 
 
 def identify_server(command: Sequence[str], environ: Mapping[str, str]) -> str | None:
@@ -109,12 +113,14 @@ def read_server_bind(
     if found is None:
         return None
     if found.server == "uvicorn":
-        return _uvicorn(found.args, found.environ)
-    if found.server == "gunicorn":
-        return _gunicorn(found.args, found.environ, cwd)
-    if found.server == "hypercorn":
-        return _hypercorn(found.args, cwd)
-    return _fastapi(found.args)
+        bind: ServerBind | None = _uvicorn(found.args, found.environ)
+    elif found.server == "gunicorn":
+        bind = _gunicorn(found.args, found.environ, cwd)
+    elif found.server == "hypercorn":
+        bind = _hypercorn(found.args, cwd)
+    else:
+        bind = _fastapi(found.args)
+    return replace(bind, shell=found.shell) if bind is not None else None
 
 
 # --- looking through wrappers -------------------------------------------------------------
@@ -207,6 +213,7 @@ def _from_script(script: str, environ: dict[str, str], depth: int) -> _Command |
     for command in reversed(commands):
         found = _find_server(command, dict(environ), depth + 1)
         if found is not None:
+            found.shell = True
             return found
     return None
 
@@ -214,6 +221,12 @@ def _from_script(script: str, environ: dict[str, str], depth: int) -> _Command |
 _VARIABLE = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_]\w*)(?:(?P<op>:?[-=])(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_]\w*))"
 )
+
+
+def variable_reference(text: str) -> str | None:
+    """The first `$VAR` / `${VAR...}` written in `text` (left unexpanded), or None."""
+    match = _VARIABLE.search(text)
+    return match[0] if match else None
 
 
 def expand_variables(text: str, environ: Mapping[str, str]) -> str:
@@ -545,6 +558,15 @@ class UnreadableSettingError(Exception):
     """A config file sets the value in a way that cannot be read without running it."""
 
 
+class UnsetVariableError(UnreadableSettingError):
+    """The value reads `os.environ[NAME]` and NAME is not set: the file raises KeyError."""
+
+    def __init__(self, variable: str) -> None:
+        """`variable`: the environment variable's name."""
+        super().__init__(f"${variable} is not set")
+        self.variable = variable
+
+
 def _toml_setting(text: str, name: str) -> tuple[object, None]:
     try:
         return tomllib.loads(text).get(name), None
@@ -572,8 +594,9 @@ def read_python_setting(
     """
     try:
         tree = ast.parse(source)
-    except SyntaxError as error:
-        raise UnreadableSettingError(f"syntax error on line {error.lineno}") from None
+    except SyntaxError as error:  # a NUL byte is one too, without a line
+        where = f"on line {error.lineno}" if error.lineno else "in the file"
+        raise UnreadableSettingError(f"syntax error {where}") from None
     _refuse_nested(tree, name)
     scope: dict[str, object] = {}
     found: tuple[object, int] | None = None
@@ -586,10 +609,17 @@ def read_python_setting(
         targets, value_node = assignment
         try:
             value = _Evaluator(scope, environ).eval(value_node)
+        except UnsetVariableError as error:
+            value = error
         except UnreadableSettingError:
             value = _MISSING
         scope.update(dict.fromkeys(targets, value))
         if name in targets:
+            if isinstance(value, UnsetVariableError):
+                raise UnreadableSettingError(
+                    f"{name} on line {statement.lineno} reads ${value.variable}, which is not"
+                    " set: the server will fail to load this file"
+                )
             if value is _MISSING:
                 raise UnreadableSettingError(f"{name} on line {statement.lineno} is computed")
             found = (value, statement.lineno)
@@ -646,22 +676,34 @@ class _Evaluator:
         if isinstance(node, ast.List | ast.Tuple):
             return [self.eval(item) for item in node.elts]  # a tuple reads as a list
         if isinstance(node, ast.Name):
-            value = self.scope.get(node.id, _MISSING)
-            if value is _MISSING:
-                raise UnreadableSettingError(node.id)
-            return value
+            return self._name(node.id)
         if isinstance(node, ast.JoinedStr):
             return "".join(self._part(value) for value in node.values)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
             return self._binop(node)
         if isinstance(node, ast.Subscript) and self._is_environ(node.value):
-            key = self.eval(node.slice)
-            if not isinstance(key, str) or key not in self.environ:
-                raise UnreadableSettingError("an unset variable")
-            return self.environ[key]
+            return self._environ_item(node.slice)
         if isinstance(node, ast.Call):
             return self._call(node)
         raise UnreadableSettingError(type(node).__name__)
+
+    def _name(self, name: str) -> object:
+        """A name bound earlier in the file (an unset variable it read raises again)."""
+        value = self.scope.get(name, _MISSING)
+        if isinstance(value, UnsetVariableError):
+            raise value
+        if value is _MISSING:
+            raise UnreadableSettingError(name)
+        return value
+
+    def _environ_item(self, node: ast.expr) -> str:
+        """`os.environ[KEY]`: raises KeyError in the file when KEY is not set."""
+        key = self.eval(node)
+        if not isinstance(key, str):
+            raise UnreadableSettingError("a computed key")
+        if key not in self.environ:
+            raise UnsetVariableError(key)
+        return self.environ[key]
 
     def _part(self, node: ast.expr) -> str:
         if isinstance(node, ast.FormattedValue):

@@ -96,6 +96,8 @@ def test_the_example_loads_and_reports_its_import_profile() -> None:
     cumulative = [item["cumulative_ms"] for item in slowest]
     assert cumulative == sorted(cumulative, reverse=True)
     assert "service.app_factory" in [item["module"] for item in slowest]
+    # the entry module itself is timed (its cumulative time holds every import it makes)
+    assert slowest[0]["module"] == "service.main"
     assert result["metrics"]["modules_imported"] > 100
     # preflight's own bootstrap is outside the profile
     assert not any(item["module"].startswith("preflight") for item in slowest)
@@ -199,6 +201,81 @@ def test_a_failing_factory_is_pf406(tmp_path: Path) -> None:
     (finding,) = findings(report, "PF406")
     assert finding["message"] == "calling create_app() raised ValueError: no routes configured"
     assert (finding["file"], finding["line"]) == ("pkg/main.py", 2)
+
+
+def test_a_factory_that_needs_arguments_says_so(tmp_path: Path) -> None:
+    write_app(tmp_path, {"pkg/main.py": STARLETTE_APP.replace("create_app()", "create_app(cfg)")})
+    done, report = check(tmp_path, "pkg.main:create_app()")
+    assert done.returncode == 4
+    (finding,) = findings(report, "PF406")
+    assert "missing 1 required positional argument: 'cfg'" in finding["message"]
+    assert finding["hint"].startswith("create_app needs 1 argument(s)")
+
+
+def test_a_process_that_left_the_group_does_not_hide_the_failure(tmp_path: Path) -> None:
+    # A sidecar started in a session of its own inherits the child's stdout and stderr and
+    # outlives it: the import's exception is still reported, not a timeout at the budget.
+    pid_file = tmp_path / "sidecar.pid"
+    write_app(
+        tmp_path,
+        {
+            "pkg/main.py": f"""
+            import subprocess
+            sidecar = subprocess.Popen(["sleep", "30"], start_new_session=True)
+            open({str(pid_file)!r}, "w").write(str(sidecar.pid))
+            raise RuntimeError("the config is broken")
+            """
+        },
+    )
+    try:
+        done, report = check(tmp_path, "pkg.main:app", budget="5s")
+    finally:
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert done.returncode == 4
+    (finding,) = findings(report, "PF401")
+    assert finding["message"] == "importing pkg.main raised RuntimeError: the config is broken"
+    assert check_result(report)["status"] == "fail"
+
+
+@pytest.mark.realtime
+def test_a_hang_with_a_process_that_left_the_group_is_still_pf404(tmp_path: Path) -> None:
+    pid_file = tmp_path / "sidecar.pid"
+    write_app(
+        tmp_path,
+        {
+            "pkg/main.py": f"""
+            import subprocess, time
+            sidecar = subprocess.Popen(["sleep", "30"], start_new_session=True)
+            open({str(pid_file)!r}, "w").write(str(sidecar.pid))
+            print("waiting for the broker", flush=True)
+            time.sleep(60)
+            """
+        },
+    )
+    try:
+        done, report = check(tmp_path, "pkg.main:app", budget="2s")
+    finally:
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert done.returncode == 4
+    (finding,) = findings(report, "PF404")
+    assert "waiting for the broker" in finding["output"]
+    assert check_result(report)["status"] == "fail"  # reported by the check, not cut off
+
+
+def test_the_django_settings_module_is_named_not_masked(tmp_path: Path) -> None:
+    # DJANGO_SETTINGS_MODULE names a module, never a secret: its frames and chain show it.
+    write_app(
+        tmp_path,
+        {
+            "pkg/main.py": "import pkg.settings\n",
+            "pkg/settings.py": "import os\nSECRET_KEY = os.environ['DJANGO_SECRET_KEY']\n",
+        },
+    )
+    done, report = check(tmp_path, "pkg.main:app", DJANGO_SETTINGS_MODULE="pkg.settings")
+    assert done.returncode == 4
+    (finding,) = findings(report, "PF401")
+    assert finding["module"] == "pkg.settings"
+    assert finding["chain"] == ["pkg.main", "pkg.settings"]
 
 
 @pytest.mark.realtime

@@ -139,6 +139,82 @@ async def test_environment_values_are_redacted_from_payloads_and_output(tmp_path
 
 
 @pytest.mark.asyncio
+async def test_a_secret_is_redacted_before_the_tail_is_cut(tmp_path: Path) -> None:
+    # The 2 KiB cut lands 12 bytes into the token's line, and a 4 KiB line ends in the
+    # middle of it: neither cut may leave a piece of the token unrecognised.
+    secret = "SUPERSECRETVALUE123456"  # noqa: S105 - a fake
+    write_app(
+        tmp_path,
+        {"pkg/main.py": "import os\ntoken = os.environ['APP_TOKEN']\n"
+         "print('a' * 4090 + token)\nprint(token)\nprint('b' * 2035)\nraise SystemExit(1)\n"},
+    )  # fmt: skip
+    session = app_session(context(tmp_path, "app", APP_TOKEN=secret))
+    tail = (await session.end()).output_tail
+    assert tail.endswith("\n" + "b" * 2035)
+    assert tail.startswith("…")
+    for size in range(6, len(secret) + 1):  # no piece of it, from either end
+        assert secret[:size] not in tail
+        assert secret[-size:] not in tail
+    assert "a" * 10 not in tail  # the long line was cut by the 2 KiB bound, after redaction
+    tail_lines = tail.split("\n")
+    assert tail_lines[-2] == "***"
+
+
+@pytest.mark.asyncio
+async def test_a_projects_own_preflight_module_does_not_replace_the_childs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A `preflight.py` in the working directory, a `preflight/` package on PYTHONPATH: the
+    # child loads preflight's own driver, never runs the project's module in its place.
+    ran = tmp_path / "ran"
+    shadow = f"open({str(ran)!r}, 'a').write(__file__ + '\\n')\nraise SystemExit(9)\n"
+    (tmp_path / "preflight.py").write_text(shadow, encoding="utf-8")
+    (tmp_path / "lib" / "preflight").mkdir(parents=True)
+    (tmp_path / "lib" / "preflight" / "__init__.py").write_text(shadow, encoding="utf-8")
+    write_app(tmp_path, {"pkg/main.py": STARLETTE_APP + "\napp = create_app()\n"})
+    monkeypatch.chdir(tmp_path)  # the child inherits it: sys.path[0] of `python -c`
+    for environ in ({}, {"PYTHONPATH": str(tmp_path / "lib")}):
+        session = app_session(context(tmp_path, "app", 15_000, **environ))
+        loaded = await session.stage("app")
+        assert loaded.payload is not None, (await session.end()).output_tail
+        assert loaded.payload["ok"] is True
+        assert (await session.end()).returncode == 0
+    assert not ran.exists()
+
+
+@pytest.mark.asyncio
+async def test_the_profile_times_the_settings_module_itself(
+    tmp_path: Path,
+) -> None:
+    # `-X importtime` logs a module imported by the import statement, not by
+    # importlib.import_module: the module's own code would be left out of the profile.
+    write_app(
+        tmp_path,
+        {
+            "pkg/config.py": """
+            from pydantic_settings import BaseSettings
+            class Settings(BaseSettings):
+                debug: bool = False
+            """,
+            "pkg/main.py": "import pkg.config\nasync def app(scope, receive, send):\n    pass\n",
+        },
+    )
+    ctx = context(tmp_path, "app,settings")
+    ctx.config = ctx.config.model_copy(
+        update={
+            "settings": ctx.config.settings.model_copy(update={"class_": "pkg.config:Settings"})
+        }
+    )
+    session = app_session(ctx)
+    profile = await session.profile()
+    assert (await session.end()).returncode == 0
+    assert profile is not None
+    # the settings module is imported first and holds pydantic-settings: the slowest import
+    # (without its own line, pydantic_settings would head the list)
+    assert profile.slowest()[0]["module"] == "pkg.config"
+
+
+@pytest.mark.asyncio
 async def test_a_child_that_cannot_start_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,7 +243,7 @@ def test_import_time_lines_between_the_markers_make_the_profile() -> None:
         "import os, sys\n"
         "from preflight.appload.importtime import START_MARKER, END_MARKER\n"
         "os.write(2, (START_MARKER + '\\n').encode())\n"
-        "import json, email.parser\n"
+        "import json\n"  # fewer than 10 modules: all of them are in the profile's slowest
         "os.write(2, (END_MARKER + '\\n').encode())\n"
         "import csv\n"
     )

@@ -97,6 +97,56 @@ async def test_an_invalid_PORT_is_reported_without_echoing_it() -> None:  # noqa
     assert "eighty" not in json.dumps(finding.to_dict())
 
 
+@pytest.mark.parametrize(
+    ("command", "environ", "says", "hint"),
+    [
+        pytest.param(["sh", "-c", "exec gunicorn app:app -b :$PORT"], {},
+                     "gunicorn's port is $PORT, and PORT is not set", "${PORT:-8080}",
+                     id="sh-c-PORT-unset"),
+        pytest.param(["sh", "-c", 'exec uvicorn app:app --host 0.0.0.0 --port "${PORT}"'], {},
+                     "uvicorn's port is ${PORT}, and PORT is not set", "set PORT",
+                     id="sh-c-braced-PORT-unset"),
+        pytest.param("uvicorn app:app --host 0.0.0.0 --port $PORT", {"PORT": "8080"},
+                     "no shell runs an exec-form CMD", '["sh", "-c", "exec', id="exec-form"),
+        pytest.param(["gunicorn", "app:app"],
+                     {"PORT": "8080", "GUNICORN_CMD_ARGS": "--bind=0.0.0.0:$PORT"},
+                     "(from GUNICORN_CMD_ARGS): nothing expands variables there",
+                     "write the port number", id="GUNICORN_CMD_ARGS"),
+        pytest.param(["gunicorn", "app:app", "-b", "0.0.0.0:http"], {"PORT": "8080"},
+                     "will listen on '0.0.0.0:http', whose port is not a number",
+                     '--bind "0.0.0.0:$PORT"', id="not-a-number"),
+    ],
+)  # fmt: skip
+@pytest.mark.asyncio
+async def test_a_port_that_is_not_a_number_says_why_the_server_will_not_start(
+    command: str | list[str], environ: dict[str, str], says: str, hint: str
+) -> None:
+    # A `$PORT` no shell expanded (exec-form CMD, a variable) or one that is not set makes the
+    # server exit at once; with PORT unset this used to pass, and the message did not parse.
+    result, _ = await check(command, environ)
+    (finding,) = result.findings
+    assert finding.code == "PF422"
+    assert says in finding.message
+    assert finding.hint is not None
+    assert hint in finding.hint
+
+
+def test_run_predicts_the_failure_of_a_PORT_that_is_not_set(tmp_path: Path) -> None:  # noqa: N802
+    """A real `run` and a real uvicorn: the warning says what uvicorn then fails on."""
+    env = child_env(TMPDIR=str(tmp_path), PATH=f"{VENV_BIN}:{child_env()['PATH']}")
+    env.pop("PORT", None)
+    done = run_preflight(
+        "run", "--", "sh", "-c", "exec uvicorn app:app --host 0.0.0.0 --port $PORT",
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    findings = [e for e in events if e["message"] == "check.finding"]
+    assert [(e["code"], e["severity"]) for e in findings] == [("PF422", "WARNING")]
+    assert "PORT is not set" in findings[0]["detail"]
+    assert done.returncode == 2  # uvicorn's usage error: `--port` got no value
+    assert "'--port' requires an argument" in done.stderr
+
+
 @pytest.mark.asyncio
 async def test_a_config_file_bind_is_reported_with_its_file_and_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -310,6 +310,19 @@ def test_without_a_command_the_entrypoint_says_so_in_one_line(tmp_path: Path) ->
     assert done.stderr.startswith("Error: ")
 
 
+def test_a_mistyped_option_is_a_usage_error_not_the_server_command(tmp_path: Path) -> None:
+    # click hands an unknown option to CMD: `run --stirct -- uvicorn ...` ran every check,
+    # then tried to exec "--stirct" (exit 127). It is a usage error, before any check.
+    marker = tmp_path / "started"
+    done = finish(
+        entrypoint("--stirct", "--", "touch", str(marker), cwd=tmp_path, env=env_for(tmp_path))
+    )
+    assert done.returncode == 2
+    assert "Error: no such option: --stirct (the server command goes after --)" in done.stderr
+    assert "check.finished" not in done.stderr
+    assert not marker.exists()
+
+
 def test_the_server_starts_with_the_signal_dispositions_a_shell_gives(tmp_path: Path) -> None:
     """Python ignores SIGPIPE and SIGXFSZ; `run` must not hand that down to the server."""
     show = "grep '^SigIgn' /proc/$$/status"

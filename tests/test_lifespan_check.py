@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_preflight
+from conftest import EXAMPLE, child_env, run_preflight
 from test_app_check import check, check_result, findings, wait_dead, write_app
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 STARLETTE_LIFESPAN = """
 import contextlib
@@ -162,3 +159,19 @@ def test_an_app_that_does_not_load_fails_lifespan_alone_or_defers_to_app(tmp_pat
     assert done.returncode == 4
     assert check_result(report, "lifespan")["status"] == "skip"
     assert [f["code"] for f in report["findings"]] == ["PF401"]
+
+
+def test_a_django_asgi_app_has_no_lifespan_and_that_is_no_failure() -> None:
+    # Django's ASGIHandler raises ValueError on every lifespan scope by design; uvicorn's
+    # --lifespan auto goes on without it. That is PF413 (info), not a failed startup.
+    apps = Path(__file__).parent / "apps_mw"
+    done = run_preflight(
+        "check", "--only", "lifespan", "--app", "djsite.asgi:application",
+        "--root", str(apps), "--format", "json",
+        env=child_env(DJANGO_SETTINGS_MODULE="djsite.settings_good"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout
+    report = json.loads(done.stdout)
+    (finding,) = findings(report, "PF413")
+    assert "ValueError" in finding["message"]
+    assert check_result(report, "lifespan")["status"] == "pass"

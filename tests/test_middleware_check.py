@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from conftest import EXAMPLE, child_env, run_preflight
 
 from preflight.checks.middleware import result_of
@@ -204,15 +205,23 @@ def test_django_middleware_from_the_settings_module(tmp_path: Path) -> None:
     assert "PF602" in codes(report)
 
 
-def test_policy_with_an_app_that_does_not_load_is_pf607(tmp_path: Path) -> None:
+def test_alone_an_app_that_does_not_load_fails_with_the_apps_own_finding(
+    tmp_path: Path,
+) -> None:
+    # `--only middleware` on an app that cannot boot is no pass: the import's own failure is
+    # reported (exit 4), and PF607 too when a policy needed the stack.
     with_policy = write_config(tmp_path, "mwapps.broken:app", required=["CORSMiddleware"])
     done, report = check(with_policy)
-    assert done.returncode == 6
-    assert codes(report) == ["PF607"]
+    assert done.returncode == 4
+    assert codes(report) == ["PF401", "PF607"]
+    assert "MWAPPS_TITLE_THAT_IS_NOT_SET" in report["findings"][0]["message"]
+    assert report["findings"][0]["file"] == "mwapps/broken.py"
     without = write_config(tmp_path, "mwapps.broken:app")
     done, report = check(without)
-    assert done.returncode == 0
-    assert middleware_result(report)["status"] == "skip"
+    assert done.returncode == 4
+    assert codes(report) == ["PF401"]
+    assert middleware_result(report)["status"] == "fail"
+    assert middleware_result(report)["summary"] == "the app did not load: PF401"
 
 
 def test_the_example_passes_settings_and_middleware() -> None:
@@ -241,3 +250,22 @@ def test_with_the_app_check_selected_a_broken_app_is_reported_once(tmp_path: Pat
     assert all(f["check"] == "app" for f in report["findings"])
     assert middleware_result(report)["status"] == "skip"
     assert "app check" in middleware_result(report)["summary"]
+
+
+@pytest.mark.realtime
+def test_an_import_cut_off_at_the_deadline_is_the_apps_pf404_not_the_stacks(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "slowapp.py").write_text("import time\ntime.sleep(60)\n", encoding="utf-8")
+    args = ("--app", "slowapp:app", "--root", str(tmp_path), "--budget", "2s")
+    done = run_preflight("check", "--only", "middleware", *args, env=child_env())
+    report = json.loads(done.stdout)
+    assert done.returncode == 4
+    assert codes(report) == ["PF404"]  # what hung, not "reading the middleware stack"
+    assert "importing slowapp did not finish" in report["findings"][0]["message"]
+    done = run_preflight("check", "--only", "app,middleware", *args, env=child_env())
+    report = json.loads(done.stdout)
+    assert done.returncode == 4
+    assert codes(report) == ["PF404"]
+    assert report["findings"][0]["check"] == "app"
+    assert middleware_result(report)["status"] == "skip"

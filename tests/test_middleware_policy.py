@@ -156,6 +156,9 @@ def test_session_reader_outside_session_is_the_incident() -> None:
     assert "sits outside SessionMiddleware" in findings[0].message
     assert "SessionMiddleware must be installed to access request.session" in findings[0].message
     assert findings[0].file == "app/middleware.py"
+    # the fix names the session class the app registers, not its base
+    assert findings[0].hint is not None
+    assert "app.add_middleware(UvicornCompatibleSessionMiddleware, ...) after" in findings[0].hint
     assert builtin_findings([mw(CORS), SUB_SESSION, AUTH], "starlette", policy()) == []
 
 

@@ -263,3 +263,13 @@ def test_django_settings_that_do_not_import() -> None:
     payload = describe_middleware(object(), django_settings="djsite.no_such_settings")
     assert payload["framework"] == "django"
     assert "cannot be imported" in payload["reason"]
+
+
+def test_django_entries_point_at_their_line_in_middleware() -> None:
+    # A Django ordering is fixed in the settings list: findings point there, not at
+    # django/middleware/security.py.
+    payload = describe_middleware(object(), django_settings="djsite.settings_bad")
+    source = (APPS / "djsite" / "settings_bad.py").read_text().splitlines()
+    for item in payload["stack"]:
+        assert item["file"] == "djsite/settings_bad.py"
+        assert f'"{item["path"]}"' in source[item["line"] - 1]

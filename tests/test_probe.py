@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -190,6 +191,30 @@ def test_no_report_exits_2_with_one_line_saying_so(tmp_path: Path) -> None:
         "probe.finished: no usable report (exit 2)",
     )
     assert "Traceback" not in done.stderr
+
+
+def test_run_and_probe_agree_on_the_default_report_when_TMPDIR_is_unusable(  # noqa: N802
+    tmp_path: Path,
+) -> None:
+    # `run` asked tempfile.gettempdir(), which hunts for a writable folder and raises when
+    # there is none (a read-only root filesystem without an emptyDir at /tmp): a traceback,
+    # and the server never started. The default is $TMPDIR's, written or not, in both.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    tmpdir = blocker / "tmp"  # under a file: nothing can be created there, even by root
+    default = tmpdir / "preflight" / "report.json"
+    env = child_env(TMPDIR=str(tmpdir))
+    done = run_preflight(
+        "run", "--only", "bind", "--", sys.executable, "-c", "print('server started')",
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "server started\n"
+    (warning,) = [e for e in done.events() if e["message"] == "report.not_written"]
+    assert warning["path"] == str(default)
+    probed = run_preflight("probe", cwd=tmp_path, env=env)
+    assert probed.returncode == 2
+    assert str(default) in json.loads(probed.stdout)["reason"]
 
 
 def test_the_report_path_comes_from_the_environment(tmp_path: Path) -> None:

@@ -99,3 +99,36 @@ def test_importing_the_plugin_stays_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_dynamic_checks_leave_nothing_behind_in_a_warnings_as_errors_suite(
+    pytester: pytest.Pytester,
+) -> None:
+    # The app-loading child's pipes used to be garbage-collected after the run's loop closed,
+    # in the user's own session: ResourceWarnings and "Event loop is closed" then failed an
+    # item, or crashed pytest at the session's end, in a suite with `filterwarnings = error`.
+    pytester.makepyprojecttoml(
+        CONFIG.replace('app = "app.main"', 'app = "app.main:app"')
+        + '\n[tool.preflight.settings]\nclass = "app.config:Settings"\n'
+        + '\n[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n'
+        + 'asyncio_default_fixture_loop_scope = "function"\n'
+    )
+    (pytester.path / "src" / "app").mkdir(parents=True)
+    (pytester.path / "src" / "app" / "__init__.py").write_text("")
+    (pytester.path / "src" / "app" / "main.py").write_text(
+        "from starlette.applications import Starlette\n"
+        "from starlette.middleware import Middleware\n"
+        "from starlette.middleware.gzip import GZipMiddleware\n"
+        "app = Starlette(middleware=[Middleware(GZipMiddleware)])\n"
+    )
+    (pytester.path / "src" / "app" / "config.py").write_text(
+        "from pydantic_settings import BaseSettings\n"
+        "class Settings(BaseSettings):\n"
+        "    debug: bool = False\n"
+    )
+    (pytester.path / "requirements.txt").write_text("starlette\n")
+    pytester.makepyfile(test_unit="def test_unit():\n    assert True\n")
+    result = pytester.runpytest_subprocess("--preflight-dynamic", "-p", "no:cacheprovider")
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=6)
+    assert result.ret == pytest.ExitCode.OK

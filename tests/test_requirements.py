@@ -115,6 +115,24 @@ def test_urls_and_paths_named_when_they_say_else_skipped(tmp_path) -> None:
     assert all("s3cret" not in entry for entry in declaration.skipped)
 
 
+def test_a_local_path_in_a_nested_file_is_relative_to_the_project_as_pip_reads_it(
+    tmp_path,
+) -> None:
+    # pip resolves `-r` relative to the including file but a local path relative to the folder
+    # it runs in (pypa/pip#8765): `-e .` in requirements/prod.txt is the project itself.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "the-app"\nversion = "1"\n')
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "base.txt").write_text("click\n")
+    (tmp_path / "requirements" / "prod.txt").write_text("-r base.txt\n-e .\n")
+    declaration = Declaration()
+    RequirementsReader(declaration, tmp_path).read(tmp_path / "requirements" / "prod.txt")
+    assert [(d.name, d.file, d.line) for d in declaration.requirements] == [
+        ("click", "requirements/base.txt", 1),
+        ("the-app", "requirements/prod.txt", 2),
+    ]
+    assert declaration.skipped == []
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [

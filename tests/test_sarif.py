@@ -295,6 +295,39 @@ def test_cli_sarif_on_a_project(tmp_path, broken: bool) -> None:
     ]
 
 
+def test_paths_are_relative_to_the_repository_root_from_a_subfolder(tmp_path) -> None:
+    # GitHub resolves a relative URI against the repository's root: a monorepo job that runs
+    # preflight in services/api must still name services/api/src/app/main.py.
+    (tmp_path / ".git").mkdir()
+    project = tmp_path / "services" / "api"
+    (project / "src" / "app").mkdir(parents=True)
+    (project / "src" / "app" / "__init__.py").write_text("")
+    (project / "src" / "app" / "main.py").write_text("import nosuchmod_preflight_sarif\n")
+    (project / "requirements.txt").write_text("nosuchdist-preflight-sarif>=1\n")
+    (project / "pyproject.toml").write_text(
+        '[tool.preflight]\napp = "app.main"\nroots = ["src"]\n'
+        '[tool.preflight.distributions]\nrequirements = ["requirements.txt"]\n'
+        "[tool.preflight.imports]\ncache = false\n"
+    )
+    done = run_preflight(
+        "check", "--only", "imports,distributions", "--format", "sarif", cwd=project
+    )
+    assert done.returncode == 3, done.stderr
+    log = json.loads(done.stdout)
+    validate(log)
+    github_required(log)
+    (run,) = log["runs"]
+    locations = {
+        r["ruleId"]: r["locations"][0]["physicalLocation"]["artifactLocation"]
+        for r in run["results"]
+    }
+    assert locations == {
+        "PF301": {"uri": "services/api/src/app/main.py", "uriBaseId": "SRCROOT"},
+        "PF901": {"uri": "services/api/requirements.txt", "uriBaseId": "SRCROOT"},
+    }
+    assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == tmp_path.resolve().as_uri() + "/"
+
+
 def test_sample_upload_shape_matches_the_readme_workflow() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "github/codeql-action/upload-sarif" in readme

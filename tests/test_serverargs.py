@@ -197,6 +197,44 @@ def test_python_config_values_that_need_running_are_refused(source: str) -> None
         read_python_setting(source, "bind", {})
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("import os\nbind = f\"0.0.0.0:{os.environ['PORT']}\"", id="f-string"),
+        pytest.param("import os\nport = os.environ['PORT']\nbind = ['0.0.0.0:' + port]",
+                     id="through-a-name"),
+    ],
+)  # fmt: skip
+def test_a_python_config_reading_an_unset_variable_says_so(source: str) -> None:
+    # gunicorn raises KeyError loading such a file: "computed" hid the reason.
+    with pytest.raises(UnreadableSettingError, match=r"reads \$PORT, which is not set"):
+        read_python_setting(source, "bind", {})
+    found = read_python_setting(source, "bind", {"PORT": "8080"})
+    assert found is not None
+    assert found[0] in ("0.0.0.0:8080", ["0.0.0.0:8080"])
+
+
+def test_a_nul_byte_is_a_syntax_error_without_a_line() -> None:
+    with pytest.raises(UnreadableSettingError, match=r"^syntax error in the file$"):
+        read_python_setting("bind = ':1'\x00", "bind", {})
+
+
+@pytest.mark.parametrize(
+    ("command", "shell"),
+    [
+        pytest.param(["uvicorn", "app:app", "--port", "$PORT"], False, id="exec-form"),
+        pytest.param(["sh", "-c", "exec uvicorn app:app --port $PORT"], True, id="sh-c"),
+        pytest.param(["sh", "-c", "exec uv run uvicorn app:app"], True, id="sh-c-wrapped"),
+    ],
+)
+def test_whether_a_shell_expands_the_arguments(
+    tmp_path: Path, command: list[str], shell: bool
+) -> None:
+    server = read_server_bind(command, {}, tmp_path)
+    assert server is not None
+    assert server.shell is shell
+
+
 def test_a_python_config_file_is_never_executed(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     (tmp_path / "gunicorn.conf.py").write_text(

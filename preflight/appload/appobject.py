@@ -57,7 +57,12 @@ def load_app(module: object, attr: str, describe: Describe) -> tuple[object | No
         try:
             found = found()
         except BaseException as error:  # noqa: BLE001 - SystemExit too: it is reported
-            payload["error"] = {"kind": "factory", "error": describe(error)}
+            required = shape_of(found)["required_params"]  # called with none: the usual TypeError
+            payload["error"] = {
+                "kind": "factory",
+                "error": describe(error),
+                "required_params": required,
+            }
             return None, payload
         payload["factory_seconds"] = round(time.perf_counter() - started, 4)
     kind, framework = classify(found)

@@ -1,6 +1,6 @@
 """The driver that runs inside the app-loading child: the planned stages, one JSON line each.
 
-Started by `preflight.appload.session` as `python -X importtime -c BOOTSTRAP PLAN FD`. It uses
+Started by `preflight.appload.session` as `python -X importtime -c BOOTSTRAP PLAN FD DIR`. It uses
 only the standard library until it imports the app; the probes (settings, middleware,
 lifespan) are imported when their stage runs. Reports go to the pipe `FD`, never to stdout
 or stderr (the app's); stderr carries only the markers that bracket the import-time profile.
@@ -14,11 +14,11 @@ for progress (lifespan startup done), `{"skipped": stage}`, and `{"done": true}`
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from preflight.appload.importtime import END_MARKER, START_MARKER
@@ -26,8 +26,21 @@ from preflight.appload.importtime import END_MARKER, START_MARKER
 if TYPE_CHECKING:
     from preflight.appload.excinfo import Describer
 
-#: The command the parent runs: import this module and hand it the plan and the pipe.
-BOOTSTRAP = "import sys; from preflight.appload.child import main; main(sys.argv[1:])"
+#: The command the parent runs, with `PLAN FD PACKAGE_DIR`: load preflight from its own
+#: directory, never through `sys.path` (a project's own `preflight.py` or `preflight/` in the
+#: working directory or on PYTHONPATH would be found first), then hand the driver the plan.
+BOOTSTRAP = """\
+import sys, importlib.util as _u
+_s = _u.spec_from_file_location(
+    "preflight", sys.argv[3] + "/__init__.py", submodule_search_locations=[sys.argv[3]]
+)
+_m = _u.module_from_spec(_s); sys.modules["preflight"] = _m; _s.loader.exec_module(_m)
+del _u, _s, _m
+from preflight.appload.child import main
+main(sys.argv[1:3])
+"""
+#: The directory of the preflight package, passed to BOOTSTRAP.
+PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 class Reporter:
@@ -132,7 +145,10 @@ def import_stage(module_name: str, describe: Describer) -> tuple[object | None, 
     """Import the entry module: (module or None, the `import` payload)."""
     started = time.perf_counter()
     try:
-        module = importlib.import_module(module_name)
+        # As the import statement does, so `-X importtime` times the entry module itself
+        # (importlib.import_module bypasses that hook: only the modules it imports would count).
+        __import__(module_name)
+        module = sys.modules[module_name]
     except BaseException as error:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
         seconds = round(time.perf_counter() - started, 4)
         return None, {"ok": False, "seconds": seconds, "error": describe(error)}

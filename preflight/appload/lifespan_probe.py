@@ -3,8 +3,9 @@
 Runs in the app-loading child (asyncio is imported only here, after the app). The app gets
 `lifespan.startup`, then `lifespan.shutdown`, over in-memory queues, as uvicorn sends them.
 An app that raises or returns before it reads its first message does not support lifespan
-(uvicorn's `--lifespan auto` then goes on without it) unless it is a framework app, whose
-raising there is a real failure (a middleware that cannot be built, say). The parent's
+(uvicorn's `--lifespan auto` then goes on without it) unless it is a Starlette/FastAPI app,
+whose raising there is a real failure (a middleware that cannot be built, say); Django's
+ASGIHandler raises on every lifespan scope by design. The parent's
 deadline bounds it all: a startup that hangs is killed with the child.
 """
 
@@ -19,6 +20,8 @@ from typing import Any
 MAX_MESSAGE = 2000
 #: How long an app that sent `*.failed` gets to raise its exception (Starlette re-raises).
 _RAISE_GRACE_S = 1.0
+#: Frameworks that speak lifespan: their raising before reading `lifespan.startup` is a failure.
+LIFESPAN_FRAMEWORKS = frozenset({"starlette", "fastapi"})
 
 Describe = Callable[[BaseException], dict[str, Any]]
 
@@ -80,7 +83,7 @@ async def _lifespan(
     startup["ms"] = round((time.perf_counter() - started) * 1000)
     if startup.pop("returned", False) and channel.reads == 0:
         error = startup.get("error")
-        if framework is None or error is None:
+        if framework not in LIFESPAN_FRAMEWORKS or error is None:
             return {"supported": False, "startup": None, "shutdown": None, "raised": error}
     if on_startup is not None:
         on_startup({"supported": True, "startup": startup, "shutdown": None})

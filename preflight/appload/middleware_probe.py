@@ -221,22 +221,57 @@ def django_payload(settings_module: str) -> dict[str, Any]:
     names = getattr(module, "MIDDLEWARE", [])
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         return _unreadable("django", f"{settings_module}.MIDDLEWARE is not a list of strings")
+    listed = listed_at(module)
     return {
         "framework": "django",
-        "stack": [django_entry(name) for name in names],
+        "stack": [django_entry(name, listed.get(name)) for name in names],
         "mounts": [],
         "reason": None,
     }
 
 
-def django_entry(dotted: str) -> dict[str, Any]:
-    """One `MIDDLEWARE` string: the class's MRO when it imports, else the string alone."""
+def listed_at(module: object) -> dict[str, dict[str, Any]]:
+    """Where the settings module writes each string of its `MIDDLEWARE` (file and line).
+
+    A Django ordering is fixed in that list, not in Django's own classes: that is where a
+    finding points. Empty when the list is built elsewhere (`from .base import *`).
+    """
+    try:
+        file = inspect.getsourcefile(typing.cast("Any", module))
+        tree = ast.parse(inspect.getsource(typing.cast("Any", module)))
+    except Exception:  # noqa: BLE001 - no source: the classes' own locations are used
+        return {}
+    where: dict[str, dict[str, Any]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        else:
+            continue
+        if node.value is None or not any(
+            isinstance(t, ast.Name) and t.id == "MIDDLEWARE" for t in targets
+        ):
+            continue
+        for item in ast.walk(node.value):
+            if isinstance(item, ast.Constant) and isinstance(item.value, str) and file:
+                where.setdefault(item.value, {"file": relative_to_path(file), "line": item.lineno})
+    return where
+
+
+def django_entry(dotted: str, listed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One `MIDDLEWARE` string: the class's MRO when it imports, else the string alone.
+
+    `listed`: where the settings module lists it (the location findings show), else the
+    class's own.
+    """
     module_name, _, attr = dotted.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module_name), attr)
     except BaseException:  # noqa: BLE001 - many need django.setup(): fall back to the name
         cls = None
     found = entry(cls) if cls is not None else {}
+    where = listed or found
     return {
         "name": attr or dotted,
         "path": dotted,
@@ -244,8 +279,8 @@ def django_entry(dotted: str) -> dict[str, Any]:
         "dispatch": None,
         "dispatch_path": None,
         "reads_session": bool(found.get("reads_session", False)),
-        "file": found.get("file"),
-        "line": found.get("line"),
+        "file": where.get("file"),
+        "line": where.get("line"),
     }
 
 

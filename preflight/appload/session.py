@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from preflight.appload.child import BOOTSTRAP
+from preflight.appload.child import BOOTSTRAP, PACKAGE_DIR
 from preflight.appload.importtime import ImportProfile, ImportTimeFilter
 from preflight.secrets import redact_environ
 
@@ -48,11 +48,16 @@ TAIL_LINES = 20
 TAIL_BYTES = 2048
 #: A line of output longer than this is cut (an app may print megabytes without a newline).
 MAX_LINE = 4096
+#: Kept past MAX_LINE until the line is redacted, so a secret straddling the cut is whole.
+_CUT_SLACK = 1024
 #: After the child ends, how long its pipes may take to drain (a grandchild that left the
 #: process group may hold them open).
 DRAIN_S = 0.5
 #: Key of the session in `CheckContext.shared`.
 SHARED_KEY = "appload.session"
+#: Variables naming a module the child reports by name (frames, chains): never redacted, or
+#: a Django settings module that raises would show as `***` in its own finding.
+MODULE_VARIABLES = frozenset({"DJANGO_SETTINGS_MODULE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,18 +147,23 @@ class ChildEnd:
 
 @dataclass(slots=True)
 class _Tail:
-    """The last lines of the child's output, bounded."""
+    """The last lines of the child's output, bounded; cut only after redaction.
+
+    Cutting first would leave the part of a secret on the far side of the cut unrecognised,
+    and shown.
+    """
 
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
 
     def add(self, line: str) -> None:
-        text = line.rstrip("\r\n")
-        if len(text) > MAX_LINE:
-            text = text[:MAX_LINE] + "…"
-        self.lines.append(text)
+        self.lines.append(line.rstrip("\r\n"))
 
-    def text(self) -> str:
-        joined = "\n".join(self.lines)
+    def text(self, redact: Callable[[str], str]) -> str:
+        shown = []
+        for line in self.lines:
+            text = redact(line)
+            shown.append(text[:MAX_LINE] + "…" if len(text) > MAX_LINE else text)
+        joined = "\n".join(shown)
         if len(joined.encode()) > TAIL_BYTES:
             joined = "…" + joined.encode()[-TAIL_BYTES:].decode(errors="ignore")
         return joined
@@ -165,6 +175,7 @@ class _Child:
     def __init__(self, plan: LoadPlan, environ: Mapping[str, str], deadline: Deadline) -> None:
         self.plan = plan
         self.environ = environ
+        self.secrets = {k: v for k, v in environ.items() if k not in MODULE_VARIABLES}
         self.deadline = deadline
         loop = asyncio.get_running_loop()
         planned = plan.planned()
@@ -187,8 +198,17 @@ class _Child:
     # --- starting ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Spawn the child and supervise it in the background."""
-        read_fd, write_fd = os.pipe()
+        """Spawn the child and supervise it in the background.
+
+        Its stdout and stderr are pipes of ours, not asyncio's PIPE: the subprocess transport
+        would not report the exit (`Process.wait()`) until every holder of those pipes closed
+        them, and a process the app started in a session of its own may hold them for hours.
+        """
+        (messages, message_w), (stdout, stdout_w), (stderr, stderr_w) = (
+            os.pipe(),
+            os.pipe(),
+            os.pipe(),
+        )
         try:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -197,21 +217,24 @@ class _Child:
                 "-c",
                 BOOTSTRAP,
                 self.plan.to_json(),
-                str(write_fd),
+                str(message_w),
+                PACKAGE_DIR,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stdout=stdout_w,
+                stderr=stderr_w,
                 env=dict(self.environ),
-                pass_fds=(write_fd,),
+                pass_fds=(message_w,),
                 start_new_session=True,
             )
         except (OSError, ValueError) as error:
-            os.close(read_fd)
+            for fd in (messages, stdout, stderr):
+                os.close(fd)
             self._finish(start_error=f"{type(error).__name__}: {error}")
             return
         finally:
-            os.close(write_fd)
-        self.supervisor = asyncio.ensure_future(self._supervise(read_fd))
+            for fd in (message_w, stdout_w, stderr_w):
+                os.close(fd)
+        self.supervisor = asyncio.ensure_future(self._supervise(messages, stdout, stderr))
 
     # --- killing ----------------------------------------------------------------------------
 
@@ -225,14 +248,14 @@ class _Child:
 
     # --- supervising ------------------------------------------------------------------------
 
-    async def _supervise(self, read_fd: int) -> None:
+    async def _supervise(self, messages: int, stdout: int, stderr: int) -> None:
         process = self.process
-        if process is None or process.stdout is None or process.stderr is None:
+        if process is None:
             return
         readers = [
-            asyncio.ensure_future(self._read_messages(read_fd)),
-            asyncio.ensure_future(self._read_output(process.stdout, self._stdout_line)),
-            asyncio.ensure_future(self._read_output(process.stderr, self._stderr_line)),
+            asyncio.ensure_future(self._read_messages(messages)),
+            asyncio.ensure_future(self._read_output(stdout, self._stdout_line)),
+            asyncio.ensure_future(self._read_output(stderr, self._stderr_line)),
         ]
         try:
             waiting = asyncio.ensure_future(process.wait())
@@ -246,7 +269,10 @@ class _Child:
                 self.kill()
                 await waiting
             self.kill()  # whatever the app left behind in its group
-            _, stuck = await asyncio.wait(readers, timeout=DRAIN_S)
+            # A process that left the group (setsid) may hold the pipes open: drain no longer
+            # than DRAIN_S, and never into the margin the checks need to report the end.
+            drain = min(DRAIN_S, max(0.0, self.deadline.remaining() - KILL_MARGIN_S / 2))
+            _, stuck = await asyncio.wait(readers, timeout=drain)
             for reader in stuck:
                 reader.cancel()
         finally:
@@ -256,12 +282,7 @@ class _Child:
             self._finish(returncode=process.returncode)
 
     async def _read_messages(self, read_fd: int) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
-        pipe = os.fdopen(read_fd, "rb", buffering=0)
-        transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), pipe
-        )
+        reader, transport = await _open_pipe(read_fd, limit=64 * 1024 * 1024)
         try:
             while line := await reader.readline():
                 self._message(line)
@@ -293,18 +314,27 @@ class _Child:
         elif message.get("done"):
             self.done = True
 
-    async def _read_output(self, stream: asyncio.StreamReader, take: Callable[[str], None]) -> None:
+    async def _read_output(self, read_fd: int, take: Callable[[str], None]) -> None:
+        stream, transport = await _open_pipe(read_fd)
         pending = b""
-        while chunk := await stream.read(65536):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                take(line.decode(errors="replace"))
-            if len(pending) > MAX_LINE:
+        skipping = False  # inside a line already cut: its rest is dropped up to its newline
+        try:
+            while chunk := await stream.read(65536):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                if skipping and lines:
+                    lines, skipping = lines[1:], False
+                for line in lines:
+                    take(line.decode(errors="replace"))
+                if skipping:
+                    pending = b""
+                elif len(pending) > MAX_LINE + _CUT_SLACK:
+                    take(pending[: MAX_LINE + _CUT_SLACK].decode(errors="replace") + "…")
+                    pending, skipping = b"", True
+            if pending:
                 take(pending.decode(errors="replace"))
-                pending = b""
-        if pending:
-            take(pending.decode(errors="replace"))
+        finally:
+            transport.close()
 
     def _stdout_line(self, line: str) -> None:
         self.tail.add(line)
@@ -350,7 +380,7 @@ class _Child:
                 returncode=returncode,
                 killed_at_deadline=self.killed_at_deadline,
                 stage=None if self.done else self.current,
-                output_tail=self._redacted(self.tail.text()),
+                output_tail=self.tail.text(self._redacted),
                 start_error=start_error,
                 profile=profile,
             )
@@ -359,12 +389,23 @@ class _Child:
     def _redacted(self, value: Any) -> Any:  # noqa: ANN401 - JSON values
         """Every string in a JSON value, redacted of the environment's values."""
         if isinstance(value, str):
-            return redact_environ(value, self.environ)
+            return redact_environ(value, self.secrets)
         if isinstance(value, list):
             return [self._redacted(item) for item in value]
         if isinstance(value, dict):
             return {key: self._redacted(item) for key, item in value.items()}
         return value
+
+
+async def _open_pipe(
+    read_fd: int, limit: int = 2**16
+) -> tuple[asyncio.StreamReader, asyncio.ReadTransport]:
+    """A stream on the read end of one of the child's pipes (the fd is owned from here on)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=limit)
+    pipe = os.fdopen(read_fd, "rb", buffering=0)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    return reader, transport
 
 
 class AppSession:

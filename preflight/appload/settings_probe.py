@@ -10,7 +10,6 @@ value, possibly a secret) and messages that can quote it are never copied.
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
 import os
 import re
@@ -53,7 +52,8 @@ def describe_settings(spec: str, describe_error: ExcDescriber | None = None) -> 
 def _load_and_validate(spec: str, payload: dict[str, Any], describe: ExcDescriber) -> None:
     module_name, _, qualname = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        __import__(module_name)  # not importlib.import_module: `-X importtime` must see it
+        module = sys.modules[module_name]
     except BaseException as error:  # noqa: BLE001 - a module may raise anything, SystemExit too
         _import_failed(module_name, error, payload, describe)
         return

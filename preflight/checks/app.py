@@ -12,6 +12,7 @@ profile (`-X importtime`) is an info finding, PF408, and the check's metrics.
 from __future__ import annotations
 
 import signal
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from preflight.appload.session import app_session
@@ -78,7 +79,16 @@ def load_failures(spec: str, imported: Stage, loaded: Stage, end: ChildEnd) -> l
     problem = loaded.payload.get("error") or {}
     kind = problem.get("kind")
     if kind == "factory" and isinstance(problem.get("error"), dict):
-        return exception_findings("app", problem["error"], f"calling {attr}", "PF406", tail)
+        found = exception_findings("app", problem["error"], f"calling {attr}", "PF406", tail)
+        required = problem.get("required_params")
+        if required and problem["error"].get("type") == "TypeError":
+            hint = (
+                f"{attr.removesuffix('()')} needs {required} argument(s), but a factory is"
+                " called with none (as uvicorn --factory does): give its parameters defaults,"
+                " or point --app at a module-level app object"
+            )
+            found = [replace(f, hint=hint) if f.code == "PF406" else f for f in found]
+        return found
     if kind == "attribute":
         return [attribute_finding(module, problem, tail)]
     return [not_app_finding(spec, problem, tail)]

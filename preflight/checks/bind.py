@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from preflight.codes import ExitCode, Severity
 from preflight.report import CheckResult, Finding, MetricValue
-from preflight.serverargs import SERVERS, Bind, ServerBind, identify_server, read_server_bind
+from preflight.serverargs import (
+    SERVERS,
+    Bind,
+    ServerBind,
+    identify_server,
+    read_server_bind,
+    variable_reference,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -81,12 +88,13 @@ def findings_of(server: ServerBind, environ: Mapping[str, str]) -> list[Finding]
         if bind.is_loopback:
             findings.append(_loopback(server.server, bind))
         if not _port_ok(bind, port):
-            findings.append(_wrong_port(server.server, bind, port))
+            findings.append(_wrong_port(server, bind, port))
     return findings
 
 
 def _port_ok(bind: Bind, port: int | str | None) -> bool:
-    return port is None or bind.port == port
+    """A port number, and `$PORT` when that is set (a port that is not a number never is)."""
+    return bind.port is not None and (port is None or bind.port == port)
 
 
 def _loopback(server: str, bind: Bind) -> Finding:
@@ -104,22 +112,55 @@ def _loopback(server: str, bind: Bind) -> Finding:
     )
 
 
-def _wrong_port(server: str, bind: Bind, port: int | str | None) -> Finding:
+def _wrong_port(server_bind: ServerBind, bind: Bind, port: int | str | None) -> Finding:
+    server = server_bind.server
+    reference = variable_reference(bind.address) if bind.port is None else None
+    hint = f"take the port from the platform: {_fix(server)}"
     if port == "invalid":
-        why = "$PORT is set but is not a port number (1-65535)"
+        message = f"$PORT is set but is not a port number (1-65535): {server} cannot serve it"
+    elif reference is not None and not bind.port_source.startswith("-"):
+        message = (
+            f"{server} gets the text {reference!r} as its port (from {bind.port_source}):"
+            f" nothing expands variables there, so {server} will not start"
+        )
+        hint = (
+            f"write the port number, or pass it on a command line a shell expands: {_fix(server)}"
+        )
+    elif reference is not None and server_bind.shell:
+        name = reference.strip("${}")  # one with a default (`${PORT:-8080}`) is expanded
+        message = (
+            f"{server}'s port is {reference}, and {name} is not set: the shell passes"
+            f" an empty port and {server} will not start"
+        )
+        hint = (
+            f"set {name} (Cloud Run sets PORT; elsewhere the pod's env or `docker run -e"
+            f" {name}=8080`), or give it a default: ${{{name}:-8080}}"
+        )
+    elif reference is not None:
+        message = (
+            f"{server} gets the text {reference!r} as its port: no shell runs an exec-form"
+            f" CMD to expand it, so {server} will not start"
+        )
+        hint = (
+            'let a shell expand it: CMD ["sh", "-c", "exec ' + server + ' ..."] (`exec` keeps'
+            " the server PID 1)"
+        )
     elif bind.port is None:
-        why = f"its port in {bind.address!r} is not a number, and $PORT is {port}"
+        message = f"{server} will listen on {bind.address!r}, whose port is not a number"
     else:
-        why = f"port {bind.port} (from {bind.port_source}), but $PORT is {port}"
+        message = (
+            f"{server} will listen on port {bind.port} (from {bind.port_source}), but $PORT is"
+            f" {port}: the platform connects to $PORT"
+        )
     return Finding(
         code="PF422",
         check="bind",
         severity=Severity.WARNING,
-        message=f"{server} will listen on {why}: the platform connects to $PORT",
+        message=message,
         name=bind.address,
         file=bind.file,
         line=bind.line,
-        hint=f"take the port from the platform: {_fix(server)}",
+        hint=hint,
     )
 
 

@@ -42,9 +42,9 @@ class MiddlewareCheck:
         session = app_session(ctx)
         stage = await session.stage("middleware")
         if stage.payload is None:
-            if stage.missing == "skipped" and "app" in ctx.config.selected_checks():
-                # SPEC: selecting middleware implies loading the app, which `app` reports.
-                return CheckResult.skipped(CHECK, "the app did not load (the app check says why)")
+            loaded = await session.stage("app")
+            if loaded.payload is None or not loaded.payload.get("ok"):
+                return await _app_not_loaded(ctx, session, policy)
             return await _without_payload(stage, session, policy, ctx.config.budget)
         return result_of(stage.payload, policy)
 
@@ -104,13 +104,30 @@ def unreadable(policy: Policy, reason: str) -> CheckResult:
     return CheckResult.from_findings(CHECK, [finding], "the stack cannot be read")
 
 
+async def _app_not_loaded(ctx: CheckContext, session: AppSession, policy: Policy) -> CheckResult:
+    """The app did not load (it raised, hung, exited), so there is no stack to read.
+
+    SPEC: selecting middleware implies loading the app, which `app` reports. With the app
+    check selected it does, and this check is a skip; without it (`--only middleware`) this
+    check reports the app's own failure, never a pass on an app that cannot boot.
+    """
+    if "app" in ctx.config.selected_checks():
+        return CheckResult.skipped(CHECK, "the app did not load (the app check says why)")
+    from preflight.checks.app import load_failures  # noqa: PLC0415 - only this path
+
+    imported, loaded = await session.stage("import"), await session.stage("app")
+    findings = load_failures(str(ctx.config.app), imported, loaded, await session.end())
+    unread = unreadable(policy, "the middleware stack cannot be read: the app did not load")
+    findings += unread.findings  # PF607 when a policy is set
+    return CheckResult.from_findings(CHECK, findings, f"the app did not load: {findings[0].code}")
+
+
 async def _without_payload(
     stage: Stage, session: AppSession, policy: Policy, budget: int
 ) -> CheckResult:
+    """The app loaded, but the middleware stage itself was cut off or ended the child."""
     if stage.missing == "deadline":
         return CheckResult.timed_out(CHECK, budget, "reading the middleware stack did not finish")
-    if stage.missing == "skipped":
-        return unreadable(policy, "the middleware stack cannot be read: the app did not load")
     if stage.missing in {"exited", "crashed"}:
         end = await session.end()
         how = f"exited with code {end.returncode}" if stage.missing == "exited" else "crashed"

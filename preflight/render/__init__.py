@@ -22,14 +22,15 @@ def render(
     *,
     color: bool = False,
     roots: Sequence[Path] = (),
+    compact: bool = False,
 ) -> str:
     """Render `report` for stdout in `output_format`.
 
     `roots`: where finding files live (source roots, the config file's folder); SARIF needs
-    them to write paths relative to the folder preflight runs in.
+    them to write paths relative to the folder preflight runs in. `compact`: JSON on one line.
     """
     if output_format == "json":
-        return render_json(report)
+        return render_json(report, compact=compact)
     if output_format == "sarif":
         from preflight.render.sarif import render_sarif  # noqa: PLC0415 - only for sarif
 

@@ -3,11 +3,13 @@
 One run; the tool's rules are the whole code catalogue (so a rule's description is there even
 for a code this run did not produce); one result per finding, its level from the severity.
 A finding's file is relative to a source root (imports) or to the config file's folder
-(distributions): it is located on disk and written relative to `SRCROOT`, the folder preflight
-ran in, which `originalUriBaseIds` records. In CI that is the checkout, the base GitHub
-resolves relative paths against. No `partialFingerprints`: GitHub's upload-sarif action
-computes `primaryLocationLineHash` from the source when they are absent, which a tool cannot
-reproduce. Findings without a file (a database that does not answer) carry no location.
+(distributions): it is located on disk and written relative to `SRCROOT`, the repository
+preflight runs in (the nearest folder up from the working directory holding `.git`, else the
+working directory), which `originalUriBaseIds` records. GitHub resolves a relative path
+against the repository's root, also when preflight ran in a subfolder of a monorepo. No
+`partialFingerprints`: GitHub's upload-sarif action computes `primaryLocationLineHash` from
+the source when they are absent, which a tool cannot reproduce. Findings without a file (a
+database that does not answer) carry no location.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def sarif_log(
     report: Report, *, roots: Sequence[Path] = (), srcroot: Path | None = None
 ) -> dict[str, Any]:
     """The SARIF log object (see `render_sarif`)."""
-    base = (srcroot or Path.cwd()).resolve()
+    base = (srcroot or repository_root(Path.cwd())).resolve()
     index = {entry.code: position for position, entry in enumerate(CATALOGUE)}
     results = [_result(f, index[f.code], roots, base) for f in report.findings]
     run: dict[str, Any] = {
@@ -68,6 +70,12 @@ def sarif_log(
         "columnKind": "unicodeCodePoints",
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def repository_root(folder: Path) -> Path:
+    """The checkout `folder` is in (the nearest folder up holding `.git`), else `folder`."""
+    folder = folder.resolve()
+    return next((f for f in (folder, *folder.parents) if (f / ".git").exists()), folder)
 
 
 def _rule(entry: FindingCode) -> dict[str, Any]:
