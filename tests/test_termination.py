@@ -179,7 +179,10 @@ def test_hundreds_of_failures_write_at_most_4096_bytes_and_end_with_one_error_ev
     text = log.read_text(encoding="utf-8")
     assert len(text.encode("utf-8")) <= 4096
     assert text.startswith("preflight: services failed (exit 8): 200 failing findings\n")
-    assert "PF801 services: " in text
+    findings = text.splitlines()[1:-1]
+    # Refused at once, or (on a loaded machine, as the 1 s budget ends) timed out: one line each.
+    assert findings
+    assert all(line.startswith(("PF801 services: ", "PF802 services: ")) for line in findings)
     assert text.splitlines()[-1].startswith("... and ")
 
     last = json.loads(done.stderr.splitlines()[-1])
