@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from interleave import interleaved, print_table
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "service"
@@ -37,21 +36,8 @@ def main() -> None:
     runs = parser.parse_args().runs
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFLIGHT_")}
     env["PYTHONPATH"] = str(EXAMPLE / "src")
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for _ in range(runs):
-        for name, argv in COMMANDS.items():
-            started = time.perf_counter()
-            subprocess.run(argv, cwd=REPO, env=env, capture_output=True, check=True)
-            times[name].append((time.perf_counter() - started) * 1000)
-    baseline = statistics.median(times[BASELINE])
-    print(f"{runs} runs each, interleaved; wall time in ms")
-    print("| command | median | min | max | vs import |\n|---|---|---|---|---|")
-    for name, samples in times.items():
-        median = statistics.median(samples)
-        print(
-            f"| `{name}` | {median:.0f} | {min(samples):.0f} | {max(samples):.0f} "
-            f"| {median / baseline:.2f}x |"
-        )
+    times = interleaved(COMMANDS, runs, cwd=REPO, env=env)
+    print_table(times, runs, BASELINE, "vs import")
 
 
 if __name__ == "__main__":

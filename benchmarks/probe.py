@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from interleave import interleaved, print_table
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,23 +58,9 @@ def main() -> None:
             capture_output=True,
         )
         table = commands(report, failed)
-        times: dict[str, list[float]] = {name: [] for name in table}
-        for _ in range(args.runs):
-            for name, argv in table.items():
-                started = time.perf_counter()
-                done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
-                times[name].append((time.perf_counter() - started) * 1000)
-                if "passing" in name and done.returncode != 0:
-                    sys.exit(f"the probe failed ({done.returncode}): {done.stdout.decode()}")
-    click_median = statistics.median(times['python -c "import click"'])
-    print(f"{args.runs} runs each, interleaved; wall time in ms")
-    print("| command | median | min | max | vs import click |\n|---|---|---|---|---|")
-    for name, samples in times.items():
-        median = statistics.median(samples)
-        print(
-            f"| `{name}` | {median:.0f} | {min(samples):.0f} | {max(samples):.0f} "
-            f"| {median / click_median:.2f}x |"
-        )
+        passing = [name for name in table if "passing" in name]
+        times = interleaved(table, args.runs, cwd=cwd, env=env, must_pass=passing)
+    print_table(times, args.runs, 'python -c "import click"', "vs import click")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,10 @@ prints the median, min and max wall time, and each median's ratio to `import cli
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from interleave import interleaved, print_table
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "examples" / "service" / "pyproject.toml"
@@ -37,21 +36,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     runs = parser.parse_args().runs
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for _ in range(runs):
-        for name, argv in COMMANDS.items():
-            started = time.perf_counter()
-            subprocess.run(argv, cwd=REPO, capture_output=True, check=True)
-            times[name].append((time.perf_counter() - started) * 1000)
-    click_median = statistics.median(times['python -c "import click"'])
-    print(f"{runs} runs each, interleaved; wall time in ms")
-    print("| command | median | min | max | vs import click |\n|---|---|---|---|---|")
-    for name, samples in times.items():
-        median = statistics.median(samples)
-        print(
-            f"| `{name}` | {median:.0f} | {min(samples):.0f} | {max(samples):.0f} "
-            f"| {median / click_median:.2f}x |"
-        )
+    times = interleaved(COMMANDS, runs, cwd=REPO)
+    print_table(times, runs, 'python -c "import click"', "vs import click")
 
 
 if __name__ == "__main__":

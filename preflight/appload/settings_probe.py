@@ -17,6 +17,8 @@ import sys
 import typing
 from typing import TYPE_CHECKING, Any
 
+from preflight.appload.excinfo import exception_chain
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -24,8 +26,6 @@ if TYPE_CHECKING:
 _UNSAFE_MESSAGE_TYPES = frozenset({"value_error", "assertion_error"})
 #: pydantic-settings' error for an env value that is not the JSON a complex field needs.
 _SETTINGS_PARSE_ERROR = re.compile(r'error parsing value for field "(?P<field>[^"]+)"')
-#: How far nested models and exception chains are followed.
-_MAX_DEPTH = 25
 
 ExcDescriber = typing.Callable[[BaseException], dict[str, Any]]
 
@@ -163,7 +163,7 @@ def _exit_code(error: BaseException) -> int | None:
 
 
 def _import_error_in(error: BaseException) -> dict[str, Any] | None:
-    for link in _chain(error):
+    for link in exception_chain(error):
         if isinstance(link, ImportError):
             return {
                 "type": type(link).__name__,
@@ -172,16 +172,6 @@ def _import_error_in(error: BaseException) -> dict[str, Any] | None:
                 "message": _message(link),
             }
     return None
-
-
-def _chain(error: BaseException) -> list[BaseException]:
-    """The exception and its causes/contexts, without cycles."""
-    seen: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and len(seen) < _MAX_DEPTH and all(current is not s for s in seen):
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
 
 
 # --- validation errors -----------------------------------------------------------------------
@@ -205,7 +195,7 @@ def _settings_errors(exc: BaseException) -> tuple[str | None, list[dict[str, Any
         return None
     from pydantic import ValidationError  # noqa: PLC0415 - only once the app has it loaded
 
-    for link in _chain(exc):
+    for link in exception_chain(exc):
         if isinstance(link, ValidationError):
             cls = _raising_settings_class(link)
             if cls is not None:

@@ -168,23 +168,17 @@ def import_finding(
             f" caused by {import_error.get('type')}: {import_error.get('message')}"
         )
     if source:  # cannot import name X from Y
+        where = {**where, "module": source}
         hint = f"check that {source!r} defines or re-exports {name!r} (renamed? moved?)"
         if "partially initialized" in str(import_error.get("message")):
             hint = f"{source!r} is part of a circular import: move the import into a function"
-        return Finding(
-            code="PF310",
-            check="app",
-            severity=Severity.ERROR,
-            message=message,
-            name=name,
-            hint=hint,
-            **{**where, "module": source},
+    else:
+        top = str(name or "").split(".", 1)[0]
+        hint = (
+            f"is {top!r} installed in this image (requirements), or a first-party package"
+            " missing from the roots (--root)? `preflight check --only imports` shows every"
+            " broken import"
         )
-    top = str(name or "").split(".", 1)[0]
-    hint = (
-        f"is {top!r} installed in this image (requirements), or a first-party package missing"
-        " from the roots (--root)? `preflight check --only imports` shows every broken import"
-    )
     return Finding(
         code="PF310",
         check="app",
