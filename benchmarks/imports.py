@@ -12,10 +12,17 @@ rusage `os.wait4` returns). Not spawned from this script directly, because a chi
 floored at this script's own size. The configurations:
 
 - preflight cold: `python -m preflight check --only imports --app ENTRY --root ROOT
-  --format json --log-format json` after deleting `ROOT/__pycache__/preflight-*.pickle`;
-- preflight warm: the same with that cache filled (by an untimed run before the loop);
+  --format json --log-format json` after deleting `ROOT/__pycache__/preflight-*.pickle`
+  (the parse cache and the walk cache);
+- preflight warm: the same with both caches filled (by an untimed run before the loop);
+- preflight scans cached: the same after deleting only the walk cache
+  (`preflight-*.walks.pickle`): every scan comes from the parse cache, the walk runs again,
+  as after an edit to one file;
 - grimp cold: `grimp.build_graph(PACKAGE, cache_dir=None)` with `PYTHONPATH=ROOT`;
-- grimp warm: the same with a `cache_dir` filled by an untimed run before the loop.
+- grimp warm: the same with a `cache_dir` filled by an untimed run before the loop;
+- stack floor: `python -c "import click, pydantic_settings, structlog, asyncio"`, the
+  libraries preflight is built on (its CLI, configuration, event log and runner): no
+  `preflight check` can start faster than this.
 
 Scenarios:
 
@@ -53,6 +60,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +69,16 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 PACKAGE = "bigapp"
-CONFIGS = ("preflight cold", "preflight warm", "grimp cold", "grimp warm")
+CONFIGS = (
+    "preflight cold",
+    "preflight warm",
+    "grimp cold",
+    "grimp warm",
+    "preflight scans cached",
+    "stack floor",
+)
+GRIMP = ("grimp cold", "grimp warm")
+FLOOR_CHILD = "import click, pydantic_settings, structlog, asyncio"
 
 GRIMP_CHILD = """\
 import json, sys, time
@@ -759,11 +776,13 @@ class Scenario:
     cpython: tuple[int, list[str]] = (0, [])
     reached: list[str] = field(default_factory=list)
 
-    def clear_preflight_cache(self) -> None:
-        for path in self.root.joinpath("__pycache__").glob("preflight-*.pickle"):
+    def clear_preflight_cache(self, pattern: str = "preflight-*.pickle") -> None:
+        for path in self.root.joinpath("__pycache__").glob(pattern):
             path.unlink()
 
     def argv(self, config: str) -> list[str]:
+        if config == "stack floor":
+            return [sys.executable, "-c", FLOOR_CHILD]
         if config.startswith("preflight"):
             return [
                 *(sys.executable, "-m", "preflight", "check", "--only", "imports"),
@@ -803,6 +822,9 @@ def prepare(scenario: Scenario, cwd: Path) -> None:
         scenario.reached = [m["name"] for m in json.loads(graph.stdout)["modules"]]
     shutil.rmtree(scenario.grimp_cache, ignore_errors=True)
     scenario.grimp_cache.mkdir(parents=True)
+    # The walk cache does not keep a walk of files changed in the last 2 s (their mtimes
+    # could still move unseen): a tree generated a moment ago must settle first.
+    time.sleep(2.1)
     for config in ("preflight warm", "grimp warm"):
         run_child(scenario.argv(config), child_env(scenario.root), cwd)
 
@@ -817,6 +839,8 @@ def measure(scenarios: list[Scenario], runs: int, cwd: Path) -> None:
         for scenario, config in jobs[shift:] + jobs[:shift]:
             if config == "preflight cold":
                 scenario.clear_preflight_cache()
+            elif config == "preflight scans cached":
+                scenario.clear_preflight_cache("preflight-*.walks.pickle")
             sample = run_child(scenario.argv(config), child_env(scenario.root), cwd)
             scenario.samples[config].append(sample)
 
@@ -834,12 +858,12 @@ def parse(sample: Sample) -> dict[str, Any] | None:
 
 def inner_ms(config: str, sample: Sample) -> float | None:
     """What the child measured itself: the imports check's duration, or build_graph's."""
-    document = parse(sample)
+    document = parse(sample) if config != "stack floor" else None
     if document is None:
         return None
     if config.startswith("preflight"):
         return float(imports_check(document)["duration_ms"])
-    return float(document["ms"])
+    return float(document["ms"]) if "ms" in document else None
 
 
 def imports_check(report: dict[str, Any]) -> dict[str, Any]:
@@ -878,7 +902,9 @@ def report(scenario: Scenario, runs: int) -> bool:
     )
     print(
         f"- preflight warm / grimp warm: "
-        f"**{medians['preflight warm'] / medians['grimp warm']:.2f}x**"
+        f"**{medians['preflight warm'] / medians['grimp warm']:.2f}x** (scans cached, walk "
+        f"re-run: {medians['preflight scans cached'] / medians['grimp warm']:.2f}x; the stack "
+        f"floor alone: {medians['stack floor'] / medians['grimp warm']:.2f}x)"
     )
     cold, warm = (parse(scenario.samples[c][-1]) for c in CONFIGS[:2])
     cold_metrics, warm_metrics = (imports_check(d)["metrics"] if d else {} for d in (cold, warm))
@@ -886,16 +912,21 @@ def report(scenario: Scenario, runs: int) -> bool:
         imports_check(d)["metrics"].get("files_parsed", "?") if d else "?"
         for d in map(parse, scenario.samples["preflight warm"])
     }
+    warm_reused = {
+        imports_check(d)["metrics"].get("walk_cached", "?") if d else "?"
+        for d in map(parse, scenario.samples["preflight warm"])
+    }
     grimp_modules = {
         str(d["modules"]) if d else "? (failed)"
-        for c in CONFIGS[2:]
+        for c in GRIMP
         for d in map(parse, scenario.samples[c])
     }
     print(
         f"- modules: preflight reached {cold_metrics.get('modules', '?')} "
         f"(cold: {cold_metrics.get('files_parsed', '?')} files parsed; "
         f"warm: {warm_metrics.get('files_cached', '?')} from the cache, "
-        f"{'/'.join(map(str, sorted(warm_parsed, key=str)))} parsed); "
+        f"{'/'.join(map(str, sorted(warm_parsed, key=str)))} parsed, walk reused: "
+        f"{'/'.join(map(str, sorted(warm_reused, key=str)))}); "
         f"grimp's graph holds {', '.join(sorted(grimp_modules))}"
     )
     for config, document in zip(CONFIGS[:2], (cold, warm), strict=True):

@@ -131,7 +131,8 @@ class ImportsConfig(_Section):
     ignore: NameList = ()
     """Modules whose findings are silenced."""
     cache: bool = True
-    """Keep scans in `<root>/__pycache__/` between runs (a build step warms it)."""
+    """Keep scans and the walk's result in `<root>/__pycache__/` between runs (a build step
+    warms them)."""
 
 
 class SettingsCheckConfig(_Section):

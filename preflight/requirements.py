@@ -119,6 +119,8 @@ class Declaration:
     """What was read, for the summary: `requirements.txt`, `pyproject.toml [project]`, ..."""
     project: str | None = None
     """The app's own project name, when its pyproject says it (never a requirement itself)."""
+    files: list[Path] = field(default_factory=list)
+    """Every file read or looked for (the imports check's walk cache depends on them)."""
 
 
 def declared_requirements(config: Config) -> Declaration:
@@ -135,6 +137,8 @@ def declared_requirements(config: Config) -> Declaration:
     if settings.distribution is not None:
         read_distribution(declaration, settings.distribution, settings.extras)
     if not settings.requirements and settings.distribution is None:
+        if config.config is not None:
+            declaration.files.append(config.config)  # it may gain a [project] table
         pyproject = app_pyproject(config)
         if pyproject is not None:
             read_pyproject(declaration, pyproject, settings.extras, base)
@@ -200,6 +204,7 @@ class RequirementsReader:
         if resolved in self._seen or depth > MAX_INCLUDE_DEPTH:
             return  # an include loop: each file counts once
         self._seen.add(resolved)
+        self._out.files.append(path)
         name = shown(path, self._base)
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -399,6 +404,7 @@ def read_pyproject(declaration: Declaration, path: Path, extras: Iterable[str], 
     from packaging.utils import canonicalize_name  # noqa: PLC0415
 
     name = shown(path, base)
+    declaration.files.append(path)
     try:
         text = path.read_text(encoding="utf-8")
         project: dict[str, Any] = tomllib.loads(text).get("project", {})

@@ -6,7 +6,7 @@ import re
 
 from conftest import REPO
 
-from preflight.checks import REGISTRY
+from preflight.checks import REGISTRY, LazyCheck
 from preflight.codes import CHECK_EXIT_CODES
 from preflight.render.codes import render_codes
 
@@ -30,3 +30,5 @@ def test_readme_quick_start_is_what_ci_runs() -> None:
 def test_every_registered_check_has_its_catalogue_exit_code() -> None:
     for check in REGISTRY:
         assert check.exit_code == CHECK_EXIT_CODES[check.name]
+        loaded = check.load() if isinstance(check, LazyCheck) else check
+        assert (loaded.name, loaded.exit_code) == (check.name, check.exit_code)

@@ -220,6 +220,31 @@ def test_importing_the_cli_stays_cheap() -> None:
     assert not heavy & loaded
 
 
+def test_a_run_imports_only_the_checks_it_selects(tmp_path: Path) -> None:
+    """`check --only imports` loads the imports check's module and no other check's."""
+    (tmp_path / "main.py").write_text("import json\n")
+    probe = (
+        "import sys\n"
+        "from preflight.__main__ import run_cli\n"
+        "code = run_cli(['check', '--only', 'imports', '--app', 'main', '--root', sys.argv[1],"
+        " '--format', 'json', '--log-format', 'json'])\n"
+        "sys.stdout.flush()\n"
+        "print(code, *sorted(m for m in sys.modules if m.startswith('preflight.checks.')),"
+        " file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env=child_env(),
+    )
+    code, *modules = done.stderr.strip().splitlines()[-1].split()
+    assert code == "0"
+    assert modules == ["preflight.checks.base", "preflight.checks.imports"]
+
+
 def test_report_never_names_a_database_password_from_the_environment(tmp_path: Path) -> None:
     secret = "s3cr3t-Pa55"  # noqa: S105 - planted to prove it never appears
     # Port 1 on 127.0.0.1 refuses: the database check retries, then reports PF701.

@@ -63,28 +63,31 @@ class ScanCache:
         cache = cls(path)
         with contextlib.suppress(Exception):  # missing, truncated, foreign: start afresh
             data = path.read_bytes()
+            collecting = gc.isenabled()  # the walk may have turned it off: leave it so
             gc.disable()  # tens of thousands of small objects, none of them garbage
             try:
                 header, entries = pickle.loads(data)  # noqa: S301 - our own file
             finally:
-                gc.enable()
+                if collecting:
+                    gc.enable()
             if header == HEADER and isinstance(entries, dict):
                 cache.entries = entries
         return cache
 
-    def get(self, file: Path, load: Callable[[Path], ModuleScan]) -> ModuleScan:
-        """The scan of `file`: cached if unchanged, else loaded and remembered."""
-        try:
-            stat = file.stat()
-        except OSError:
-            return load(file)
+    def get(
+        self, file: Path, signature: tuple[int, int], load: Callable[[Path], ModuleScan]
+    ) -> ModuleScan:
+        """The scan of `file`, whose `file_signature` (taken before reading it) is given.
+
+        Cached if unchanged, else loaded and remembered.
+        """
         key = str(file)
         entry = self.entries.get(key)
-        if entry is not None and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+        if entry is not None and entry[0] == signature[0] and entry[1] == signature[1]:
             self.hits += 1
             return entry[2]
         result = load(file)
-        self.entries[key] = (stat.st_size, stat.st_mtime_ns, result)
+        self.entries[key] = (*signature, result)
         self.changed = True
         return result
 
@@ -92,8 +95,17 @@ class ScanCache:
         """Write the cache if it changed; silently give up on any error."""
         if not self.changed:
             return
-        with contextlib.suppress(Exception):
-            self.path.parent.mkdir(exist_ok=True)
-            partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            partial.write_bytes(pickle.dumps((HEADER, self.entries), pickle.HIGHEST_PROTOCOL))
-            partial.replace(self.path)
+        save_pickle(self.path, (HEADER, self.entries))
+
+
+def save_pickle(path: Path, value: object) -> None:
+    """Write `value` to `path` atomically (a partial file, then a rename); silent on any error.
+
+    Two runs saving at once leave one whole file, never a mix; a read-only file system or a
+    file where `__pycache__` should be is normal at run time.
+    """
+    with contextlib.suppress(Exception):
+        path.parent.mkdir(exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+        partial.replace(path)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from preflight.graph.cache import ScanCache
 from preflight.graph.model import ModuleScan, SyntaxProblem
 from preflight.graph.scanner import scan
+from preflight.graph.signatures import FileSignature, file_signature
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,15 +33,20 @@ class ScanLoader:
         self._caches = {root: ScanCache.load(root) for root in roots} if use_cache else {}
         self.parsed = 0
         """Files read and parsed this run (the rest came from a cache)."""
+        self.files: dict[str, FileSignature] = {}
+        """Every file scanned, with its signature taken before it was read (the walk cache's
+        record of what the walk depended on)."""
 
     def __call__(self, resolved: Resolved) -> ModuleScan:
         """The scan of a first-party source module or package `__init__`."""
         if resolved.path is None:
             return ModuleScan()
+        signature = file_signature(resolved.path)
+        self.files[str(resolved.path)] = signature
         cache = self._caches.get(resolved.root) if resolved.root is not None else None
-        if cache is None:
+        if cache is None or signature is None:
             return self._parse(resolved.path)
-        return cache.get(resolved.path, self._parse)
+        return cache.get(resolved.path, signature, self._parse)
 
     def _parse(self, path: Path) -> ModuleScan:
         self.parsed += 1

@@ -4,16 +4,18 @@
 import statement runs and what breaks on the way (`steps`), whether `from X import name`
 finds `name`, and which first-party function a call such as `create_app()` or
 `routers.register(app)` runs. It reads files only through `load_scan` and finds them only
-through the `Resolver`: nothing is executed.
+through the `Resolver`: nothing is executed. Each node's actions come as `Statement`s that
+keep those answers, so the verdicts and the walk (which both go over every reached import)
+work each one out once.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from preflight.graph.model import Binding, ImportAction, ModuleScan
+from preflight.graph.model import Binding, CallAction, ImportAction, ModuleScan
 from preflight.graph.resolver import ModuleKind, Resolver
 
 if TYPE_CHECKING:
@@ -24,11 +26,16 @@ if TYPE_CHECKING:
 
 #: How deep call resolution follows bindings, re-exports and base classes.
 MAX_RESOLVE_DEPTH = 25
+_NO_HANDLERS: frozenset[int] = frozenset()
+_NOTHING_CAUGHT: frozenset[FailureKind] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
-    """A unit of boot-time execution: a module's body, or one function's body."""
+class Node(NamedTuple):
+    """A unit of boot-time execution: a module's body, or one function's body.
+
+    A named tuple rather than a frozen dataclass: it is the key of the verdicts' and the
+    walk's hottest dicts, and a tuple hashes and compares in C.
+    """
 
     module: str
     function: str | None = None
@@ -51,8 +58,47 @@ class Problem:
     hint: str | None = None
 
 
-Step = Problem | str
-"""One step of an import statement: a module it runs (by name), or what breaks it."""
+class Target(NamedTuple):
+    """A module an import statement runs, with what both passes ask about it."""
+
+    module: str
+    node: Node
+    """The module's body, as the verdicts and the walk key it."""
+    first_party: bool
+    """Found under a root: its body is evaluated and walked."""
+
+
+Step = Problem | Target
+"""One step of an import statement: a module it runs, or what breaks it."""
+
+
+@dataclass(slots=True, eq=False)
+class Statement:
+    """One action a node may run, with what the verdicts and the walk ask of it, found once.
+
+    Both passes go through a node's statements (the walk once per visit). The parts that may
+    read more scans (the steps, the live test, the callee) are filled in by `Program` on first
+    use, so no file is read that the question-by-question order would not read.
+    """
+
+    node: Node
+    """The node whose body holds the action."""
+    action: Action
+    handlers: frozenset[int]
+    """The `try` lines of the handlers it sits in: it runs only when all of them failed."""
+    caught: frozenset[FailureKind]
+    """Every failure some enclosing guarded part catches."""
+    steps: tuple[Step, ...] | None = None
+    """An import's steps, once asked (`Program.steps`)."""
+    live: bool | None = None
+    """Whether its imported flags let it run, once asked (`Program.live`)."""
+    callee: Node | None = None
+    """The function a call runs, once asked (`Program.callee`); see `callee_known`."""
+    callee_known: bool = False
+
+    def runs(self, failed_guards: set[int] | frozenset[int]) -> bool:
+        """An action in a handler runs only when that `try`'s guarded part failed."""
+        return not self.handlers or self.handlers <= failed_guards
 
 
 class Program:
@@ -74,7 +120,9 @@ class Program:
         self._functions: dict[str, dict[str, FunctionScan]] = {}
         self._bindings: dict[str, dict[str, Binding]] = {}
         self._bases: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {}
-        self._steps: dict[tuple[str, ImportAction], tuple[Step, ...]] = {}
+        self._statements: dict[Node, tuple[Statement, ...]] = {}
+        self._steps: dict[tuple[str, tuple[str, ...]], tuple[Step, ...]] = {}
+        self._module_calls: dict[tuple[str, tuple[str, ...]], Node | None] = {}
 
     # --- scans ---------------------------------------------------------------------------
 
@@ -102,8 +150,13 @@ class Program:
         """A package (its relative imports anchor on itself)."""
         return self.resolver.resolve(module).is_package
 
-    def live(self, module: str, action: Action) -> bool:
+    def live(self, statement: Statement) -> bool:
         """False when an imported flag the action depends on is known to be the other way."""
+        if statement.live is None:
+            statement.live = self._live(statement.node.module, statement.action)
+        return statement.live
+
+    def _live(self, module: str, action: Action) -> bool:
         for condition in action.conditions:
             flag = condition.flag
             source = Resolver.absolute(flag.module, flag.level, module, self.is_package(module))
@@ -114,6 +167,17 @@ class Program:
             if value is not None and value is not condition.expected:
                 return False
         return True
+
+    def statements(self, node: Node) -> tuple[Statement, ...]:
+        """The actions running `node` may do, in order; imports under TYPE_CHECKING never run."""
+        found = self._statements.get(node)
+        if found is None:
+            found = self._statements[node] = tuple(
+                _statement(node, action)
+                for action in self.actions(node)
+                if not (isinstance(action, ImportAction) and action.type_checking)
+            )
+        return found
 
     def actions(self, node: Node) -> tuple[Action, ...]:
         """What running `node` does, in order (nothing for a file that does not parse)."""
@@ -151,38 +215,49 @@ class Program:
 
     # --- what one import statement runs ---------------------------------------------------
 
-    def steps(self, importer: str, action: ImportAction) -> tuple[Step, ...]:
-        """The modules an import runs, in order, and the problems on the way.
+    def steps(self, statement: Statement) -> tuple[Step, ...]:
+        """The modules an import statement runs, in order, and the problems on the way.
 
         A missing module ends the steps (nothing after it runs); every missing name of a
-        `from` import is listed, so one pass reports them all. Memoized: the verdicts and
-        the walk both ask.
+        `from` import is listed, so one pass reports them all. Memoized on the statement
+        (the verdicts and the walk both ask) and by absolute target and names (many modules
+        import the same thing).
         """
-        key = (importer, action)
-        found = self._steps.get(key)
-        if found is None:
-            found = self._steps[key] = tuple(self._compute_steps(importer, action))
-        return found
+        if statement.steps is None:
+            statement.steps = self._statement_steps(statement)
+        return statement.steps
 
-    def _compute_steps(self, importer: str, action: ImportAction) -> Iterator[Step]:
-        target = Resolver.absolute(action.module, action.level, importer, self.is_package(importer))
+    def _statement_steps(self, statement: Statement) -> tuple[Step, ...]:
+        action = statement.action
+        if not isinstance(action, ImportAction):
+            return ()
+        importer = statement.node.module
+        anchor = action.level > 0 and self.is_package(importer)  # relative imports only
+        target = Resolver.absolute(action.module, action.level, importer, anchor)
         if target is None:
-            yield Problem(
+            problem = Problem(
                 "PF306",
                 "import_error",
                 "attempted relative import beyond top-level package",
                 module=importer,
                 hint=f"{importer} is not inside a package this deep; use an absolute import",
             )
-            return
+            return (problem,)
+        key = (target, action.names)
+        found = self._steps.get(key)
+        if found is None:
+            found = self._steps[key] = tuple(self._compute_steps(target, action.names))
+        return found
+
+    def _compute_steps(self, target: str, names: tuple[str, ...]) -> Iterator[Step]:
         parts = target.split(".")
         for depth in range(1, len(parts) + 1):
             prefix = ".".join(parts[:depth])
-            if self.resolver.resolve(prefix).kind is ModuleKind.MISSING:
+            resolved = self.resolver.resolve(prefix)
+            if resolved.kind is ModuleKind.MISSING:
                 yield self._missing(prefix)
                 return
-            yield prefix
-        names = action.names
+            yield _target(prefix, resolved)
         if names == ("*",):
             yield from self._star_steps(target)
             return
@@ -191,8 +266,9 @@ class Program:
 
     def _name_steps(self, target: str, name: str) -> Iterator[Step]:
         submodule = f"{target}.{name}"
-        if self.resolver.resolve(submodule).kind is not ModuleKind.MISSING:
-            yield submodule
+        resolved = self.resolver.resolve(submodule)
+        if resolved.kind is not ModuleKind.MISSING:
+            yield _target(submodule, resolved)
         elif not self.provides(target, name):
             yield Problem(
                 "PF302",
@@ -216,8 +292,9 @@ class Program:
             return
         for name in scan.all_names:
             submodule = f"{target}.{name}"
-            if self.resolver.resolve(submodule).kind is not ModuleKind.MISSING:
-                yield submodule
+            resolved = self.resolver.resolve(submodule)
+            if resolved.kind is not ModuleKind.MISSING:
+                yield _target(submodule, resolved)
             elif name not in scan.bound_names and name not in inherited:
                 yield Problem(
                     "PF308",
@@ -295,6 +372,15 @@ class Program:
 
     # --- calls ---------------------------------------------------------------------------
 
+    def callee(self, statement: Statement) -> Node | None:
+        """The first-party function a call statement runs (memoized; None for an import)."""
+        if not statement.callee_known:
+            action = statement.action
+            if isinstance(action, CallAction):
+                statement.callee = self.resolve_call(statement.node, action.target)
+            statement.callee_known = True
+        return statement.callee
+
     def resolve_call(self, node: Node, target: tuple[str, ...]) -> Node | None:
         """The first-party function a call runs, when it can be known statically."""
         if self.scan(node.module) is None or not target:
@@ -309,7 +395,15 @@ class Program:
             local = dict(function.bindings) if function is not None else {}
             if head in local:
                 return self._follow_binding(node.module, local[head], rest, 0)
-        return self._follow_name(node.module, head, rest, 0)
+        return self._module_call(node.module, target)
+
+    def _module_call(self, module: str, target: tuple[str, ...]) -> Node | None:
+        """A call of a name bound at `module`'s top, memoized (decorators and helpers repeat)."""
+        key = (module, target)
+        if key in self._module_calls:
+            return self._module_calls[key]
+        found = self._module_calls[key] = self._follow_name(module, target[0], target[1:], 0)
+        return found
 
     def _follow_name(
         self, module: str, head: str, rest: tuple[str, ...], depth: int
@@ -387,6 +481,23 @@ class Program:
         if rest and self.is_first_party(submodule):
             return self._find_class(submodule, rest, depth + 1)
         return None
+
+
+def _statement(node: Node, action: Action) -> Statement:
+    if not action.blocks:  # most actions: no `try` around them
+        return Statement(node, action, _NO_HANDLERS, _NOTHING_CAUGHT)
+    handlers: set[int] = set()
+    caught: frozenset[FailureKind] = frozenset()
+    for block in action.blocks:
+        if block.role == "handler":
+            handlers.add(block.try_line)
+        elif block.role == "body":
+            caught |= block.catches
+    return Statement(node, action, frozenset(handlers), caught)
+
+
+def _target(module: str, resolved: Resolved) -> Target:
+    return Target(module, Node(module), resolved.first_party)
 
 
 def normalize(name: str) -> str:

@@ -40,6 +40,8 @@ from importlib.machinery import BuiltinImporter, FrozenImporter, PathFinder
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from preflight.graph.signatures import FolderSignature, folder_signature
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from importlib.machinery import ModuleSpec
@@ -167,6 +169,12 @@ class Resolver:
         self._distutils_shim = any(_is_distutils_shim(finder) for finder in sys.meta_path)
         self._finders: dict[str, PathEntryFinderProtocol | None] = {}
         self._cache: dict[str, Resolved] = {}
+        self.directories: dict[str, FolderSignature] = {}
+        """Every folder whose listing an answer depended on (the roots, the path entries
+        searched, each package's search locations), signed before it was listed: what the
+        walk cache checks to know that no answer has changed."""
+        for root in roots:
+            self._depend_on(os.fspath(root))
 
     @property
     def roots(self) -> tuple[Path, ...]:
@@ -277,6 +285,8 @@ class Resolver:
         self, name: str, found: _Found, root: Path | None, outside: ModuleKind | None = None
     ) -> Resolved:
         """The kind of what was found; `outside`: the parent's, when it is not first-party."""
+        for location in found.locations:
+            self._depend_on(location)
         locations = tuple(Path(location) for location in found.locations)
         path = None if found.origin is None else Path(_absolute_path(found.origin))
         if root is None:
@@ -320,6 +330,7 @@ class Resolver:
             return self._finders[entry]
         except KeyError:
             pass
+        self._depend_on(entry)
         finder: PathEntryFinderProtocol | None = None
         for hook in self._hooks:
             try:
@@ -329,6 +340,10 @@ class Resolver:
             break
         self._finders[entry] = finder
         return finder
+
+    def _depend_on(self, directory: str) -> None:
+        if directory not in self.directories:
+            self.directories[directory] = folder_signature(directory)
 
     def _ask_meta_path(self, name: str) -> _Found | None:
         """Ask the other installed finders about a top-level name the path does not have.

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
@@ -56,7 +55,7 @@ from preflight.graph.model import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
 __all__ = ["scan"]
 
@@ -122,6 +121,10 @@ def _one_line(message: str) -> str:
     return " ".join(message.split()) or "invalid source"
 
 
+_POSITION = itemgetter(0, 1)
+"""The (line, column) of a `_Scope` action."""
+
+
 @dataclass(slots=True)
 class _Scope:
     """The module or one function: the actions and import bindings collected for it."""
@@ -142,7 +145,8 @@ class _Scope:
 
     def ordered_actions(self) -> tuple[Action, ...]:
         """The actions in source order (the walk visits some children out of order)."""
-        return tuple(action for _, _, action in sorted(self.actions, key=itemgetter(0, 1)))
+        actions = sorted(self.actions, key=_POSITION) if len(self.actions) > 1 else self.actions
+        return tuple([action for _, _, action in actions])
 
     def function(self) -> FunctionScan:
         """This scope as a function."""
@@ -178,11 +182,24 @@ class _Context:
     names: _Names | None = None
     """The function or class body whose `global` declarations apply here (None at module
     level, in the `__main__` block and in a lambda, where none can make a difference)."""
+    binds_module: bool = field(init=False)
+    """A plain name bound here is a module attribute once the module has been imported."""
+    assigns: set[str] | None = field(init=False)
+    """Where a plain name bound here is noted as assigned by its function or class body (in
+    case the body declares it `global`); None where no declaration can apply."""
 
-    @property
-    def binds_module(self) -> bool:
-        """A plain name bound here is a module attribute once the module has been imported."""
-        return self.namespace == "module" and not self.type_checking
+    def __post_init__(self) -> None:
+        """Answer, once per context, what every name bound in it asks."""
+        binds_module = self.namespace == "module" and not self.type_checking
+        assigns = None
+        if (
+            self.names is not None
+            and not self.type_checking
+            and self.namespace in {"function", "class"}
+        ):
+            assigns = self.names.assigned
+        object.__setattr__(self, "binds_module", binds_module)
+        object.__setattr__(self, "assigns", assigns)
 
     def guarded(self, line: int, role: BlockRole, catches: _Failures) -> _Context:
         """This context inside one more guarding `try` (or `with contextlib.suppress`)."""
@@ -216,39 +233,66 @@ class _AllNames:
         return tuple(self.names) if self.seen and self.known else None
 
 
-_Item = tuple[ast.AST, _Context]
-_Group = tuple[Iterable[ast.AST | None], _Context]
+_Nodes: TypeAlias = "Iterator[Any]"
+"""What is left to visit of a group: nodes, and the None and plain values beside them."""
+_Group = tuple["Iterable[Any]", _Context]
 _Handler: TypeAlias = "Callable[[_Scanner, Any, _Context], None]"
 
-_LEAVES = (ast.Load, ast.Store, ast.Del, ast.Constant, ast.Pass, ast.Break, ast.Continue)
-"""Node types with nothing to record in them or under them."""
+_LEAVES = (ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Nonlocal)
+"""Node types with nothing to record in them or under them (besides those without fields)."""
 
 
-def _leaf(_scanner: _Scanner, _node: ast.AST, _context: _Context) -> None:
+_WRAPPERS = frozenset(
+    {
+        ast.Attribute,
+        ast.Expr,
+        ast.Return,
+        ast.keyword,
+        ast.Starred,
+        ast.Await,
+        ast.Yield,
+        ast.YieldFrom,
+    }
+)
+"""Node types that record nothing and whose only child node is their `value`: visiting one is
+visiting its value (`a.b.c` is its innermost value `a`; a starred target's name is bound).
+The walk does so inline, so none of them can have a `visit_` handler."""
+
+
+def _leaf(_scanner: _Scanner, _node: object, _context: _Context) -> None:
     """The handler of a leaf: nothing to do."""
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
-    """A node's child nodes, in field order, without the `ctx` (Load/Store/Del) markers."""
-    children: list[ast.AST] = []
-    for name in node._fields:
-        if name == "ctx":
-            continue
+_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+"""Each node type's fields without `ctx` (the Load/Store/Del marker), met so far."""
+
+
+def _children(node: ast.AST) -> list[Any]:
+    """A node's field values in field order, lists flattened, without the `ctx` marker.
+
+    Values that are not nodes (None, names, numbers) stay in: the walk passes over them as
+    leaves, which is cheaper than testing each one here.
+    """
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(name for name in kind._fields if name != "ctx")
+    children: list[Any] = []
+    for name in names:
         value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
+        if type(value) is list:
+            children.extend(value)
+        else:
             children.append(value)
-        elif isinstance(value, list):
-            children.extend(item for item in value if isinstance(item, ast.AST))
     return children
 
 
 class _Scanner:
     """One walk over one tree. A handler `visit_<NodeType>` replaces the default descent."""
 
-    _handlers: ClassVar[dict[type[ast.AST], _Handler | None]] = dict.fromkeys(
-        (*_LEAVES, ast.Nonlocal), _leaf
-    )
-    """Handlers by node type, filled in as types are met (None: visit the children)."""
+    _handlers: ClassVar[dict[type, _Handler]] = dict.fromkeys(_LEAVES, _leaf)
+    """Handlers by type, filled in as types are met: `visit_<NodeType>`, `_descend` (visit the
+    children) or `_leaf` (skip: not a node, or a node with nothing under it)."""
 
     def __init__(self) -> None:
         self._module = _Scope("", 0)
@@ -265,27 +309,42 @@ class _Scanner:
         self._future_annotations = False
         self._environment = Environment()
         """Module-level knowledge for deciding `if sys.version_info ...:` statically."""
-        self._stack: list[_Item] = []
+        self._stack: list[tuple[_Nodes, _Context]] = []
+        """Groups of siblings being visited, each with its context; the innermost on top."""
 
     def run(self, tree: ast.Module) -> ModuleScan:
-        """Walk the tree depth-first in source order and assemble the result."""
+        """Walk the tree depth-first in source order and assemble the result.
+
+        The top group yields its next node; a handler queues the node's children as new groups
+        on top, so they are visited before the node's later siblings. Plain names, the most
+        common node by far, are handled inline, and so are the `_WRAPPERS` around a value.
+        """
         self._visit((tree.body, _Context(self._module, "", "module")))
-        stack, handlers = self._stack, self._handlers
+        stack, handlers, wrappers = self._stack, self._handlers, _WRAPPERS
+        name, store = ast.Name, ast.Store
         while stack:
-            node, context = stack.pop()
-            kind = type(node)
-            handler = handlers[kind] if kind in handlers else self._handler(kind)
-            if handler is None:
-                children = _children(node)
-                children.reverse()
-                stack.extend([(child, context) for child in children])
+            nodes, context = stack[-1]
+            for item in nodes:
+                node, kind = item, type(item)
+                while kind in wrappers:
+                    node = node.value
+                    kind = type(node)
+                if kind is name:  # stored: assignment, for/with/walrus/starred/tuple targets
+                    if isinstance(node.ctx, store):
+                        self._bind(context, node.id)
+                    continue
+                handler = handlers.get(kind) or self._handler(kind)
+                if handler is not _leaf:
+                    handler(self, node, context)
+                    break  # its children (if any) are on top of the stack now
             else:
-                handler(self, node, context)
+                stack.pop()
         return self._result()
 
     def _result(self) -> ModuleScan:
         """What the walk collected."""
-        declared_global = set[str]().union(*(body.globals_bound() for body in self._bodies))
+        bodies = (body for body in self._bodies if body.declared)
+        declared_global = set[str]().union(*(body.globals_bound() for body in bodies))
         return ModuleScan(
             actions=self._module.ordered_actions(),
             functions=tuple(scope.function() for scope in self._functions),
@@ -299,30 +358,48 @@ class _Scanner:
         )
 
     @classmethod
-    def _handler(cls, kind: type[ast.AST]) -> _Handler | None:
-        """The `visit_` method for a node type, looked up once per type and process."""
-        handler: _Handler | None = getattr(cls, f"visit_{kind.__name__}", None)
+    def _handler(cls, kind: type) -> _Handler:
+        """The handler for a type, looked up once per type and process."""
+        handler: _Handler = _leaf  # not a node (None, a name, a number), or no fields
+        if issubclass(kind, ast.AST):
+            visit = getattr(cls, f"visit_{kind.__name__}", None)
+            handler = visit or (cls._descend if kind._fields else _leaf)
         cls._handlers[kind] = handler
         return handler
 
+    def _descend(self, node: ast.AST, context: _Context) -> None:
+        """The handler of a node with nothing of its own to record: visit its children."""
+        self._stack.append((iter(_children(node)), context))
+
     def _visit(self, *groups: _Group) -> None:
-        """Queue the groups' nodes so that they are visited in the order given."""
+        """Queue the groups' nodes so that they are visited in the order given (None skipped)."""
         for nodes, context in reversed(groups):
-            items = [(node, context) for node in nodes if node is not None]
-            items.reverse()
-            self._stack.extend(items)
+            self._stack.append((iter(nodes), context))
 
     # Recording
 
-    def _import(self, node: ast.stmt | ast.expr, context: _Context, action: ImportAction) -> None:
-        """Record an import with the context's guards and TYPE_CHECKING flag."""
-        guarded = replace(
-            action,
-            blocks=context.blocks,
-            type_checking=context.type_checking,
-            conditions=context.conditions,
+    def _import(
+        self,
+        node: ast.stmt | ast.expr,
+        context: _Context,
+        module: str,
+        level: int,
+        names: tuple[str, ...] = (),
+        *,
+        dynamic: bool = False,
+    ) -> None:
+        """Record an import with the context's guards, TYPE_CHECKING flag and conditions."""
+        action = ImportAction(
+            module,
+            level,
+            names,
+            node.lineno,
+            context.blocks,
+            context.type_checking,
+            dynamic,
+            context.conditions,
         )
-        context.scope.add(node, guarded)
+        context.scope.add(node, action)
 
     def _call(self, node: ast.expr, context: _Context, target: tuple[str, ...]) -> None:
         """Record a call, unless it sits where nothing runs (`if TYPE_CHECKING:`)."""
@@ -337,12 +414,8 @@ class _Scanner:
         """
         if context.binds_module:
             self._bound.add(name)
-        elif (
-            context.names is not None
-            and not context.type_checking
-            and context.namespace in {"function", "class"}
-        ):
-            context.names.assigned.add(name)
+        elif context.assigns is not None:
+            context.assigns.add(name)
 
     def _bind_import(self, context: _Context, name: str, binding: Binding) -> None:
         """A name bound by an import: a module or function binding, and a bound name."""
@@ -373,7 +446,7 @@ class _Scanner:
     def visit_Import(self, node: ast.Import, context: _Context) -> None:  # noqa: N802
         """`import a.b` binds `a`; `import a.b as c` binds `c` to `a.b`."""
         for alias in node.names:
-            self._import(node, context, ImportAction(alias.name, 0, (), node.lineno))
+            self._import(node, context, alias.name, 0)
             if alias.asname is None:
                 bound = alias.name.partition(".")[0]
                 self._bind_import(context, bound, Binding(bound, 0))
@@ -391,7 +464,7 @@ class _Scanner:
         """`from m import a as b` binds `b` to `m.a`; a star import binds nothing known."""
         module = node.module or ""
         names = tuple(alias.name for alias in node.names)
-        self._import(node, context, ImportAction(module, node.level, names, node.lineno))
+        self._import(node, context, module, node.level, names)
         if module == "__future__" and "annotations" in names:
             self._future_annotations = True
         for alias in node.names:
@@ -417,13 +490,14 @@ class _Scanner:
             dynamic = self._dynamic_import(node, target)
             if dynamic is not None:
                 module, level = dynamic
-                action = ImportAction(module, level, (), node.lineno, dynamic=True)
-                self._import(node, context, action)
+                self._import(node, context, module, level, dynamic=True)
             else:
                 self._call(node, context, target)
                 if target[0] == "__all__" and context.binds_module:
                     self._extend_all(target[1:], node)
-        self._visit((_children(node), context))
+        # A (dotted) name as the callee holds nothing to record: only the arguments are left.
+        callee = [] if target is not None else [node.func]
+        self._stack.append((iter([*callee, *node.args, *node.keywords]), context))
 
     def _dynamic_import(self, node: ast.Call, target: tuple[str, ...]) -> tuple[str, int] | None:
         """(module, level) of a literal `__import__` or `import_module` call, else None."""
@@ -466,16 +540,16 @@ class _Scanner:
         """A def: what runs where it stands, then its body in a new function scope."""
         self._decorators(node.decorator_list, context)
         self._bind(context, node.name)
-        evaluated: list[_Group] = [(node.decorator_list, context), (_defaults(node.args), context)]
+        evaluated = [*node.decorator_list, *_defaults(node.args)]
         if not self._future_annotations:
-            evaluated.append(([*_annotations(node.args), node.returns], context))
+            evaluated += [*_annotations(node.args), node.returns]
         # A def under TYPE_CHECKING never exists; an @overload stub's body never runs.
         if context.type_checking or _is_overload(node.decorator_list):
-            self._visit(*evaluated)
+            self._visit((evaluated, context))
             return
         qualname = context.prefix + node.name
         body = self._function_scope(qualname, node.lineno, context, self._names())
-        self._visit(*evaluated, (node.body, body))
+        self._visit((evaluated, context), (node.body, body))
 
     def visit_Lambda(self, node: ast.Lambda, context: _Context) -> None:  # noqa: N802
         """Defaults run here; the body is the function `<enclosing>.<lambda:LINE>`."""
@@ -501,10 +575,7 @@ class _Scanner:
             names=None if context.type_checking else self._names(),
         )
         self._visit(
-            (node.decorator_list, context),
-            (node.bases, context),
-            (node.keywords, context),
-            (node.body, body),
+            ([*node.decorator_list, *node.bases, *node.keywords], context), (node.body, body)
         )
 
     # Control flow
@@ -624,17 +695,10 @@ class _Scanner:
         if context.names is not None:
             context.names.declared.update(node.names)
 
-    def visit_Name(self, node: ast.Name, context: _Context) -> None:  # noqa: N802
-        """Any stored name: assignment, for/with targets, walrus, starred and tuple targets."""
-        if isinstance(node.ctx, ast.Store):
-            self._bind(context, node.id)
-
     def visit_comprehension(self, node: ast.comprehension, context: _Context) -> None:
         """A comprehension's own targets bind nothing outside it (a walrus in it does)."""
         self._visit(
-            ([node.target], replace(context, namespace="none")),
-            ([node.iter], context),
-            (node.ifs, context),
+            ([node.target], replace(context, namespace="none")), ([node.iter, *node.ifs], context)
         )
 
     def visit_Assign(self, node: ast.Assign, context: _Context) -> None:  # noqa: N802
@@ -645,14 +709,14 @@ class _Scanner:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     self._environment.note_assignment(target.id, node.value)
-        self._visit((node.targets, context), ([node.value], context))
+        self._visit(([*node.targets, node.value], context))
 
     def visit_AugAssign(self, node: ast.AugAssign, context: _Context) -> None:  # noqa: N802
         """`__all__ += [...]` extends `__all__`."""
         if context.binds_module and _is_name(node.target, "__all__"):
             added = _literal_strings(node.value) if isinstance(node.op, ast.Add) else None
             self._all.extend(added)
-        self._visit(([node.target], context), ([node.value], context))
+        self._visit(([node.target, node.value], context))
 
     def visit_AnnAssign(self, node: ast.AnnAssign, context: _Context) -> None:  # noqa: N802
         """`x: T = v` binds `x`; `x: T` alone does not. Only module/class annotations run."""
@@ -683,7 +747,7 @@ class _Scanner:
         """`case {**rest}`."""
         if node.rest is not None:
             self._bind(context, node.rest)
-        self._visit((node.keys, context), (node.patterns, context))
+        self._visit(([*node.keys, *node.patterns], context))
 
 
 def _dotted(node: ast.expr) -> tuple[str, ...] | None:

@@ -13,18 +13,19 @@ RecursionError, so a chain of a few hundred nested imports fails there too.
 
 from __future__ import annotations
 
+import enum
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from preflight.graph.model import CallAction, ImportAction
+from preflight.graph.model import CallAction
 from preflight.graph.program import Node, Problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from preflight.graph.model import Action, Block, FailureKind
-    from preflight.graph.program import Program
+    from preflight.graph.model import Block, FailureKind
+    from preflight.graph.program import Program, Statement
 
 #: Interpreter frames one nested import costs (importlib's bootstrap frames plus the module's
 #: own); measured on CPython 3.11: 133 nested imports fit a limit of 1000, 275 one of 2000.
@@ -33,19 +34,18 @@ FRAMES_PER_IMPORT = 7
 SERVER_FRAMES = 30
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
-    """One node being run: where in its actions it is, and which guards have failed."""
+    """One node being run: where in its statements it is, and which guards have failed."""
 
     node: Node
-    actions: tuple[Action, ...]
+    statements: tuple[Statement, ...]
     frames: int
     index: int = 0
-    steps: tuple[Problem | str, ...] | None = None
     step: int = 0
+    """The next step of the current import statement."""
     failed: set[int] = field(default_factory=set)
     escaped: FailureKind | None = None
-    done: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class Verdicts:
 
     def _open(self, node: Node, frames: int) -> _Frame:
         self._in_progress.add(node)
-        frame = _Frame(node, self._program.actions(node), frames)
+        frame = _Frame(node, self._program.statements(node), frames)
         scan = self._program.scan(node.module)
         if node.function is None and scan is not None and scan.syntax_error is not None:
             frame.escaped = "syntax_error"
@@ -124,63 +124,57 @@ class Verdicts:
         self._failures[frame.node] = kind
         self._failed_guards[frame.node] = frozenset(frame.failed)
 
-    def _known(self, node: Node) -> tuple[bool, FailureKind | None]:
-        """(known, failure): memoized, or being run further up (a cycle: it succeeds)."""
-        if node in self._failures:
-            return True, self._failures[node]
-        return (node in self._in_progress), None
+    def _known(self, node: Node) -> FailureKind | _Unknown | None:
+        """The memoized failure; None (success) while it runs further up (a cycle)."""
+        kind = self._failures.get(node, _UNKNOWN)
+        if kind is _UNKNOWN and node in self._in_progress:
+            return None
+        return kind
 
     def _advance(self, frame: _Frame) -> Node | _Finished:
         """Run `frame` until it needs a node evaluated first, or until it is finished."""
-        while frame.escaped is None and frame.index < len(frame.actions):
-            action = frame.actions[frame.index]
-            dead = isinstance(action, ImportAction) and action.type_checking
-            if (
-                dead
-                or not runs(action.blocks, frame.failed)
-                or not self._program.live(frame.node.module, action)
-            ):
+        statements = frame.statements
+        while frame.escaped is None and frame.index < len(statements):
+            statement = statements[frame.index]
+            if not statement.runs(frame.failed) or not self._program.live(statement):
                 self._next_action(frame)
                 continue
             needed = (
-                self._advance_call(frame, action)
-                if isinstance(action, CallAction)
-                else self._advance_import(frame, action)
+                self._advance_call(frame, statement)
+                if isinstance(statement.action, CallAction)
+                else self._advance_import(frame, statement)
             )
             if needed is not None:
                 return needed
         return _Finished(frame.escaped)
 
-    def _advance_call(self, frame: _Frame, action: CallAction) -> Node | None:
-        if frame.steps is None:
-            frame.steps = ()  # marks the call as started
-            callee = self._program.resolve_call(frame.node, action.target)
-            if callee is not None:
-                known, kind = self._known(callee)
-                if not known:
-                    return callee
-                if kind is not None:
-                    self._fail(frame, action.blocks, kind)
-                    return None
+    def _advance_call(self, frame: _Frame, statement: Statement) -> Node | None:
+        """A call: its callee is evaluated first unless known; `_resume` then moves past it."""
+        callee = self._program.callee(statement)
+        if callee is not None:
+            kind = self._known(callee)
+            if kind is _UNKNOWN:
+                return callee
+            if kind is not None:
+                self._fail(frame, statement, kind)
+                return None
         self._next_action(frame)
         return None
 
-    def _advance_import(self, frame: _Frame, action: ImportAction) -> Node | None:
-        if frame.steps is None:
-            frame.steps = self._program.steps(frame.node.module, action)
-            frame.step = 0
-        while frame.step < len(frame.steps):
-            step = frame.steps[frame.step]
+    def _advance_import(self, frame: _Frame, statement: Statement) -> Node | None:
+        steps = self._program.steps(statement)
+        while frame.step < len(steps):
+            step = steps[frame.step]
             if isinstance(step, Problem):
                 if not self._ignored(step.module):
-                    self._fail(frame, action.blocks, step.kind)
+                    self._fail(frame, statement, step.kind)
                     return None
-            elif self._program.is_first_party(step) and not self._ignored(step):
-                known, kind = self._known(Node(step))
-                if not known:
-                    return Node(step)
+            elif step.first_party and not self._ignored(step.module):
+                kind = self._known(step.node)
+                if kind is _UNKNOWN:
+                    return step.node
                 if kind is not None:
-                    self._fail(frame, action.blocks, kind)
+                    self._fail(frame, statement, kind)
                     return None
             frame.step += 1
         self._next_action(frame)
@@ -188,17 +182,17 @@ class Verdicts:
 
     def _resume(self, frame: _Frame, kind: FailureKind | None) -> None:
         """The node `frame` waited for finished with `kind`."""
-        action = frame.actions[frame.index]
+        statement = frame.statements[frame.index]
         if kind is not None:
-            self._fail(frame, action.blocks, kind)
-        elif isinstance(action, CallAction):
+            self._fail(frame, statement, kind)
+        elif isinstance(statement.action, CallAction):
             self._next_action(frame)
         else:
             frame.step += 1
 
-    def _fail(self, frame: _Frame, blocks: Sequence[Block], kind: FailureKind) -> None:
+    def _fail(self, frame: _Frame, statement: Statement, kind: FailureKind) -> None:
         """The current action failed: a guard catches it (its handler will run) or it escapes."""
-        catcher = catching_block(blocks, kind)
+        catcher = catching_block(statement.action.blocks, kind)
         if catcher is None:
             frame.escaped = kind
         else:
@@ -208,17 +202,21 @@ class Verdicts:
     @staticmethod
     def _next_action(frame: _Frame) -> None:
         frame.index += 1
-        frame.steps = None
         frame.step = 0
 
     @staticmethod
     def _line(frame: _Frame) -> int:
-        return frame.actions[frame.index].line if frame.index < len(frame.actions) else 0
+        statements = frame.statements
+        return statements[frame.index].action.line if frame.index < len(statements) else 0
 
 
-def runs(blocks: Sequence[Block], failed_guards: set[int] | frozenset[int]) -> bool:
-    """An action in a handler runs only when that `try`'s guarded part failed."""
-    return all(block.try_line in failed_guards for block in blocks if block.role == "handler")
+class _Unknown(enum.Enum):
+    """Not evaluated yet (a failure of None means it succeeds)."""
+
+    UNKNOWN = enum.auto()
+
+
+_UNKNOWN: Final = _Unknown.UNKNOWN
 
 
 def catching_block(blocks: Sequence[Block], kind: FailureKind) -> Block | None:
@@ -227,12 +225,3 @@ def catching_block(blocks: Sequence[Block], kind: FailureKind) -> Block | None:
         if block.role == "body" and kind in block.catches:
             return block
     return None
-
-
-def caught_here(blocks: Sequence[Block]) -> frozenset[FailureKind]:
-    """Every failure some enclosing guarded part catches."""
-    caught: frozenset[FailureKind] = frozenset()
-    for block in blocks:
-        if block.role == "body":
-            caught |= block.catches
-    return caught

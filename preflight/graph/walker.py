@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from preflight.codes import Severity
 from preflight.graph.model import ImportAction
 from preflight.graph.program import Node, Problem, Program
 from preflight.graph.resolver import ModuleKind
-from preflight.graph.verdict import FRAMES_PER_IMPORT, Verdicts, caught_here, runs
+from preflight.graph.verdict import FRAMES_PER_IMPORT, Verdicts
 from preflight.report import Finding
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from preflight.distmap import DistributionMap
     from preflight.graph.model import FailureKind, ModuleScan
+    from preflight.graph.program import Statement
     from preflight.graph.resolver import Resolved, Resolver
 
 LazyPolicy = Literal["warn", "error", "ignore"]
@@ -36,9 +37,12 @@ MAX_CALL_DEPTH = 25
 MAX_CYCLES = 20
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """An import seen on the way, for `preflight graph`."""
+class Edge(NamedTuple):
+    """An import seen on the way, for `preflight graph`.
+
+    A named tuple: a walk makes one per import per visit (~90,000 for 4,000 modules), and a
+    frozen dataclass takes several times as long to build.
+    """
 
     importer: str
     target: str
@@ -72,6 +76,39 @@ class _Visit:
 _Problems = dict[tuple[object, ...], Finding]
 
 
+@dataclass
+class _State:
+    """One walk in progress: the visits queued, and what was found so far."""
+
+    result: WalkResult
+    queue: deque[_Visit] = field(default_factory=deque)
+    seen: dict[Node, list[frozenset[FailureKind]]] = field(default_factory=dict)
+    """Each node queued so far, with what a guard on the way caught for each of its visits."""
+    problems: _Problems = field(default_factory=dict)
+
+    def enqueue(
+        self,
+        node: Node,
+        chain: tuple[str, ...],
+        label: str,
+        caught: frozenset[FailureKind],
+        depth: int,
+    ) -> None:
+        """Queue a visit of `node` (reached by `chain`, then `label`) unless it would add nothing.
+
+        A visit queued earlier whose path caught no more than this one's reports everything
+        this one would, at a severity at least as high, and runs first (the queue is FIFO).
+        """
+        earlier = self.seen.get(node)
+        if earlier is None:
+            self.seen[node] = [caught]
+        elif any(before <= caught for before in earlier):
+            return
+        else:
+            earlier.append(caught)
+        self.queue.append(_Visit(node, (*chain, label), caught, depth))
+
+
 class Walker:
     """Walks one entry. Create one per run: it memoizes scans and verdicts."""
 
@@ -101,7 +138,6 @@ class Walker:
     def walk(self, entry: str) -> WalkResult:
         """Every broken boot-time import reachable from `entry`, each with its shortest chain."""
         result = WalkResult()
-        problems: _Problems = {}
         resolved = self.program.resolver.resolve(entry)
         if resolved.kind is ModuleKind.MISSING or not resolved.first_party:
             result.findings.append(self._entry_missing(entry, resolved))
@@ -111,83 +147,84 @@ class Walker:
         for prefix in prefixes:  # `import a.b.main` runs a, then a.b, then a.b.main
             self.verdicts.failure(Node(prefix), nested=1)
         self.verdicts.count_frames = False
-        seen: dict[Node, list[frozenset[FailureKind]]] = {}
-        queue = deque(_Visit(Node(p), (p,), frozenset(), 0) for p in prefixes)
-        while queue:
-            visit = queue.popleft()
-            earlier = seen.setdefault(visit.node, [])
-            if any(caught <= visit.caught for caught in earlier):
-                continue  # an earlier visit caught no more than this one: it reported as much
-            earlier.append(visit.caught)
-            self._visit(visit, queue, problems, result)
+        state = _State(result)
+        for prefix in prefixes:
+            state.enqueue(Node(prefix), (), prefix, frozenset(), 0)
+        while state.queue:
+            self._visit(state.queue.popleft(), state)
         for module in list(result.modules):
-            self._lazy_findings(module, seen, problems, result)
-        result.findings.extend(problems.values())
+            self._lazy_findings(module, state)
+        result.findings.extend(state.problems.values())
         result.findings.extend(_cycles(result.edges, result.chains))
-        result.functions_followed = sum(1 for node in seen if node.function is not None)
+        result.functions_followed = sum(1 for node in state.seen if node.function is not None)
         return result
 
-    def _visit(
-        self, visit: _Visit, queue: deque[_Visit], problems: _Problems, result: WalkResult
-    ) -> None:
+    def _visit(self, visit: _Visit, state: _State) -> None:
         node = visit.node
         if node.function is None:
             resolved = self.program.resolver.resolve(node.module)
-            result.modules.setdefault(node.module, resolved)
-            result.chains.setdefault(node.module, visit.chain)
+            state.result.modules.setdefault(node.module, resolved)
+            state.result.chains.setdefault(node.module, visit.chain)
             scan = self.program.scan(node.module)
             if scan is not None and scan.syntax_error is not None:
-                self._syntax_problem(visit, resolved, scan, problems)
+                self._syntax_problem(visit, resolved, scan, state.problems)
                 return
         failed = self.verdicts.failed_guards(node)
-        for action in self.program.actions(node):
-            if isinstance(action, ImportAction) and action.type_checking:
-                continue
-            if not self.program.live(node.module, action):
+        for statement in self.program.statements(node):
+            if not self.program.live(statement):
                 continue  # `if PY314:` with PY314 False on this interpreter: never runs
-            active = runs(action.blocks, failed)
-            caught = visit.caught | caught_here(action.blocks)
-            if isinstance(action, ImportAction):
-                self._visit_import(visit, action, active=active, caught=caught, queue=queue,
-                                   problems=problems, result=result)  # fmt: skip
+            active = statement.runs(failed)
+            caught = (visit.caught | statement.caught) if statement.caught else visit.caught
+            if isinstance(statement.action, ImportAction):
+                self._visit_import(visit, statement, active, caught, state)
                 continue
-            callee = self.program.resolve_call(node, action.target) if active else None
+            callee = self.program.callee(statement) if active else None
             if callee is not None and visit.depth < MAX_CALL_DEPTH:
-                queue.append(_Visit(callee, (*visit.chain, callee.label), caught, visit.depth + 1))
+                state.enqueue(callee, visit.chain, callee.label, caught, visit.depth + 1)
 
     def _visit_import(
         self,
         visit: _Visit,
-        action: ImportAction,
-        *,
+        statement: Statement,
         active: bool,
         caught: frozenset[FailureKind],
-        queue: deque[_Visit],
-        problems: _Problems,
-        result: WalkResult,
+        state: _State,
     ) -> None:
         """Record the import's problems at their severity; queue the first-party modules it runs."""
-        node = visit.node
+        module, line = visit.node.module, statement.action.line
+        importer = f"{module}."
         kind: Literal["import", "guarded", "fallback"] = "import"
-        if any(block.role == "handler" for block in action.blocks):
+        if statement.handlers:
             kind = "fallback"
         elif caught != visit.caught:
             kind = "guarded"
-        found: list[Problem | str] = list(self.program.steps(node.module, action))
-        deep = self.verdicts.too_deep.get((node.module, action.line))
-        if deep is not None:
-            found.append(_too_deep(deep))
-        for step in found:
+        for step in self.program.steps(statement):
             if isinstance(step, Problem):
-                severity = Severity.ERROR if active and step.kind not in caught else Severity.INFO
-                self._record(step, severity, node, line=action.line, chain=visit.chain,
-                             problems=problems)  # fmt: skip
+                self._judge(step, visit, line, active=active, caught=caught, state=state)
                 continue
-            first_party = self.program.is_first_party(step)
-            if not f"{node.module}.".startswith(f"{step}."):  # not itself nor its own package
-                result.edges.append(Edge(node.module, step, action.line, kind, first_party))
-            if active and first_party and not self._ignored(step):
-                queue.append(_Visit(Node(step), (*visit.chain, step), caught, visit.depth))
+            if not importer.startswith(f"{step.module}."):  # not itself nor its own package
+                state.result.edges.append(Edge(module, step.module, line, kind, step.first_party))
+            if active and step.first_party and not self._ignored(step.module):
+                state.enqueue(step.node, visit.chain, step.module, caught, visit.depth)
+        deep = self.verdicts.too_deep.get((module, line)) if self.verdicts.too_deep else None
+        if deep is not None:
+            self._judge(_too_deep(deep), visit, line, active=active, caught=caught, state=state)
+
+    def _judge(
+        self,
+        problem: Problem,
+        visit: _Visit,
+        line: int,
+        *,
+        active: bool,
+        caught: frozenset[FailureKind],
+        state: _State,
+    ) -> None:
+        """An error when the import runs and no guard on the way catches it, else info."""
+        severity = Severity.ERROR if active and problem.kind not in caught else Severity.INFO
+        self._record(
+            problem, severity, visit.node, line=line, chain=visit.chain, problems=state.problems
+        )
 
     def _record(
         self,
@@ -279,39 +316,31 @@ class Walker:
             hint="this interpreter parses it as the container's will: fix the syntax or encoding",
         )
 
-    def _lazy_findings(
-        self,
-        module: str,
-        seen: dict[Node, list[frozenset[FailureKind]]],
-        problems: _Problems,
-        result: WalkResult,
-    ) -> None:
+    def _lazy_findings(self, module: str, state: _State) -> None:
         """Imports inside functions no boot-time code calls: they fail at their first call."""
         if self._lazy == "ignore":
             return
         severity = Severity.ERROR if self._lazy == "error" else Severity.WARNING
-        for function in self.program.functions(module).values():
-            node = Node(module, function.qualname)
-            if node in seen:
-                continue
-            for action in function.actions:
-                if not isinstance(action, ImportAction) or action.type_checking:
+        for qualname, function in self.program.functions(module).items():
+            node = Node(module, qualname)
+            if node in state.seen or not any(isinstance(a, ImportAction) for a in function.actions):
+                continue  # called at boot (walked), or nothing to report
+            for statement in self.program.statements(node):
+                if not isinstance(statement.action, ImportAction):
                     continue
-                if not self.program.live(module, action):
+                if not self.program.live(statement):
                     continue
-                caught = caught_here(action.blocks)
-                for step in self.program.steps(module, action):
+                for step in self.program.steps(statement):
                     if not isinstance(step, Problem):
                         continue
                     if step.code == "PF302" and not self.program.scanned(str(step.module)):
                         continue  # names are checked only in modules the walk read anyway
-                    hint = f"imported inside {function.qualname}(), which runs it at its first call"
+                    hint = f"imported inside {qualname}(), which runs it at its first call"
                     lazy = Problem(step.code, step.kind, step.message, step.module, step.name, hint)
-                    chain = (*result.chains.get(module, (module,)), node.label)
-                    level = Severity.INFO if step.kind in caught else severity
-                    self._record(
-                        lazy, level, node, line=action.line, chain=chain, problems=problems
-                    )
+                    chain = (*state.result.chains.get(module, (module,)), node.label)
+                    level = Severity.INFO if step.kind in statement.caught else severity
+                    line = statement.action.line
+                    self._record(lazy, level, node, line=line, chain=chain, problems=state.problems)
 
     def _entry_missing(self, entry: str, resolved: Resolved) -> Finding:
         where = (
@@ -360,12 +389,11 @@ def _info_hint(hint: str | None) -> str:
 
 def _cycles(edges: Sequence[Edge], chains: dict[str, tuple[str, ...]]) -> list[Finding]:
     """Module-level import cycles among first-party modules (legal, but fragile): info."""
-    graph: dict[str, list[str]] = {}
-    lines: dict[tuple[str, str], int] = {}
+    lines: dict[str, dict[str, int]] = {}  # importer -> target -> first line: each pair once
     for edge in edges:
         if edge.kind == "import" and edge.first_party:
-            graph.setdefault(edge.importer, []).append(edge.target)
-            lines.setdefault((edge.importer, edge.target), edge.line)
+            lines.setdefault(edge.importer, {}).setdefault(edge.target, edge.line)
+    graph = {importer: list(targets) for importer, targets in lines.items()}
     findings: list[Finding] = []
     for component in _strongly_connected(graph):
         if len(findings) >= MAX_CYCLES:
@@ -381,7 +409,7 @@ def _cycles(edges: Sequence[Edge], chains: dict[str, tuple[str, ...]]) -> list[F
                 severity=Severity.INFO,
                 message="import cycle: " + " -> ".join((*cycle, head)),
                 module=head,
-                line=lines.get((head, cycle[1] if len(cycle) > 1 else head)),
+                line=lines[head].get(cycle[1] if len(cycle) > 1 else head),
                 chain=chains.get(head, (head,)),
                 hint="legal while no module uses a name of another before it is bound",
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import pickle
 import sys
 import sysconfig
 from collections import Counter
@@ -895,6 +896,13 @@ CALLS = [
     ),
     pytest.param("class C:\n    x = setup()", [call("setup", line=2)], id="class-body"),
     pytest.param("lambda: f()", [], id="lambda-body-is-not-module-level"),
+    pytest.param(
+        "g(*f(), **h())",
+        [call("g", line=1), call("f", line=1), call("h", line=1)],
+        id="unpacked-arguments",
+    ),
+    pytest.param("v = make().a.b.c", [call("make", line=1)], id="attribute-of-call-result"),
+    pytest.param("x, *rest = f(), *g()", [call("f", line=1), call("g", line=1)], id="starred"),
 ]
 
 
@@ -913,6 +921,26 @@ def test_a_decorator_inside_a_function_is_a_call_of_that_function():
     result = scan(source)
     assert result.actions == ()
     assert functions(result)["f"].actions == (call("register", line=2),)
+
+
+def test_calls_under_return_yield_and_await_belong_to_their_function():
+    source = lines(
+        "def gen():",
+        "    yield g()",
+        "    yield from h()",
+        "    return k()",
+        "async def co():",
+        "    await m()",
+    )
+    result = functions(scan(source))
+    assert result["gen"].actions == (call("g", line=2), call("h", line=3), call("k", line=4))
+    assert result["co"].actions == (call("m", line=6),)
+
+
+def test_a_lambda_at_the_base_of_an_attribute_chain_is_a_function():
+    result = scan("v = (lambda: f()).__name__.upper()\n")
+    assert result.actions == ()
+    assert functions(result)["<lambda:1>"].actions == (call("f", line=1),)
 
 
 def test_a_deep_valid_expression_is_walked_without_recursion():
@@ -1357,6 +1385,38 @@ def test_valid_encodings_parse(source, line):
 def test_text_and_bytes_scan_alike():
     source = lines("import a", "try:", "    from . import b", "except ImportError:", "    f()")
     assert scan(source) == scan(source.encode())
+
+
+def test_a_scan_survives_a_pickle_round_trip():
+    # The parse cache pickles scans; every model class must come back equal and of its type.
+    source = lines(
+        "from __future__ import annotations",
+        "import sys",
+        "from .flags import FAST",
+        "try:",
+        "    import a",
+        "except ImportError:",
+        "    a = None",
+        "if FAST:",
+        "    from b import c as d",
+        "PY = sys.version_info >= (3, 11)",
+        "__all__ = ['d']",
+        "class C(base.Service):",
+        "    def m(self):",
+        "        importlib.import_module('e')",
+        "        return f()",
+    )
+    result = scan(source)
+    by_module = {action.module: action for action in imports(result.actions)}
+    assert by_module["a"].blocks
+    assert by_module["b"].conditions
+    assert result.functions
+    assert result.constants
+    again = pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))  # noqa: S301
+    assert again == result
+    assert [type(action) for action in again.actions] == [type(a) for a in result.actions]
+    broken = scan("def (:\n")
+    assert pickle.loads(pickle.dumps(broken)) == broken  # noqa: S301
 
 
 def test_scanning_imports_nothing():

@@ -8,6 +8,7 @@ boot-time calls as `module.func()` hops, hint), then the settings (`imports.lazy
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
@@ -21,7 +22,7 @@ from trees import describe, errors, findings, lines, tool_walk, write_tree
 from preflight import __version__
 from preflight.cli import main
 from preflight.codes import Severity
-from preflight.graph.cache import HEADER, MODEL_VERSION, cache_file
+from preflight.graph.cache import HEADER, MODEL_VERSION, ScanCache, cache_file
 from preflight.graph.model import ModuleScan
 
 if TYPE_CHECKING:
@@ -297,6 +298,25 @@ def test_chain_through_decorator_and_init(tmp_path) -> None:
     assert (finding.file, finding.line) == ("svc.py", 3)
 
 
+def test_call_resolves_in_its_own_scope(tmp_path) -> None:
+    """A function's own import of a name wins over the module's function of that name."""
+    source = lines(
+        "def helper():",
+        "    import gone_at_module_level",
+        "def f():",
+        "    from other import helper",
+        "    helper()",
+        "helper()",
+        "f()",
+    )
+    files = {"main.py": source, "other.py": f"def helper():\n    import {MISSING}\n"}
+    result = walk(tmp_path, files)
+    assert {(f.module, f.chain) for f in errors(result)} == {
+        ("gone_at_module_level", ("main", "main.helper()")),
+        (MISSING, ("main", "main.f()", "other.helper()")),
+    }
+
+
 def test_chain_is_shortest(tmp_path) -> None:
     result = walk(
         tmp_path,
@@ -323,6 +343,40 @@ def test_same_missing_module_from_two_importers(tmp_path) -> None:
         },
     )
     assert sorted((f.file, f.line) for f in errors(result)) == [("a.py", 1), ("b.py", 2)]
+
+
+def test_same_relative_import_in_two_packages(tmp_path) -> None:
+    """`from .util import VALUE` names a different module in each package."""
+    result = walk(
+        tmp_path,
+        {
+            "main.py": "import a\nimport b\n",
+            "a/__init__.py": "from .util import VALUE\n",
+            "a/util.py": "VALUE = 1\n",
+            "b/__init__.py": "from .util import VALUE\n",
+        },
+    )
+    finding = only(result)
+    assert (finding.code, finding.severity) == ("PF301", ERROR)
+    assert (finding.file, finding.module) == ("b/__init__.py", "b.util")
+    assert ("a", "a.util") in {(e.importer, e.target) for e in result.edges}
+
+
+def test_module_reached_twice_is_walked_once(tmp_path) -> None:
+    files = {
+        "main.py": "import a\nimport b\n",
+        "a.py": "import c\n",
+        "b.py": "import c\n",
+        "c.py": "import json\n",
+    }
+    result = walk(tmp_path, files)
+    assert [(e.importer, e.target) for e in result.edges] == [
+        ("main", "a"),
+        ("main", "b"),
+        ("a", "c"),
+        ("b", "c"),
+        ("c", "json"),
+    ]
 
 
 def test_file_relative_to_its_own_root(tmp_path) -> None:
@@ -359,6 +413,22 @@ def test_guarded_failure_deep_down_is_info(tmp_path) -> None:
     assert finding.chain == ("main", "a", "b")
     assert finding.hint is not None
     assert "try/except" in finding.hint
+
+
+def test_module_reached_guarded_then_unguarded_is_error(tmp_path) -> None:
+    """A later path that no guard covers reports what the first, guarded one caught."""
+    result = walk(
+        tmp_path,
+        {
+            "main.py": "try:\n    import a\nexcept ImportError:\n    a = None\nimport b\n",
+            "b.py": "import a\n",
+            "a.py": f"import {MISSING}\n",
+        },
+    )
+    finding = only(result)
+    assert (finding.severity, finding.file, finding.line) == (ERROR, "a.py", 1)
+    assert finding.chain == ("main", "b", "a")
+    assert result.chains["a"] == ("main", "a")
 
 
 def test_failing_fallback_is_error_and_guarded_is_info(tmp_path) -> None:
@@ -464,6 +534,21 @@ def test_cache_second_walk_parses_nothing(tmp_path) -> None:
     second, parsed, cached = tool_walk(tmp_path, "main", [root], environ=CACHE_ON)
     assert (parsed, cached) == (0, 4)
     assert second.findings == first.findings
+
+
+def test_cache_load_leaves_the_garbage_collector_as_it_was(tmp_path) -> None:
+    """The walk turns the collector off for speed; loading the cache must not turn it back on."""
+    root = write_tree(tmp_path, CACHED_TREE)
+    tool_walk(tmp_path, "main", [root], environ=CACHE_ON)
+    assert cache_file(root).is_file()
+    gc.disable()
+    try:
+        assert ScanCache.load(root).entries
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    ScanCache.load(root)
+    assert gc.isenabled()
 
 
 def test_cache_off_parses_every_file(tmp_path) -> None:
