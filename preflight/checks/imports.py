@@ -4,6 +4,8 @@ Reads the first-party files the entry reaches (never executing them), follows mo
 imports, boot-time calls and the handlers of failed guards, and reports each broken import
 with its chain. The walk is CPU-bound, so it runs in a worker thread: the event loop stays
 free for the I/O checks and the deadline (a walk cut off there is abandoned, not awaited).
+While nothing the last walk read has changed, its result is reused instead
+(`preflight.graph.walkcache`): a start-time run after a build-time one costs a few `stat`s.
 """
 
 from __future__ import annotations
