@@ -167,6 +167,14 @@ SARIF_SUBSET: dict[str, Any] = {
 }
 
 
+#: The projects the CLI tests check: one entry, a requirements file, no parse cache.
+PROJECT_CONFIG = (
+    '[tool.preflight]\napp = "app.main"\nroots = ["src"]\n'
+    '[tool.preflight.distributions]\nrequirements = ["requirements.txt"]\n'
+    "[tool.preflight.imports]\ncache = false\n"
+)
+
+
 def validate(log: dict[str, Any]) -> None:
     jsonschema.Draft4Validator.check_schema(SARIF_SUBSET)
     jsonschema.Draft4Validator(
@@ -269,11 +277,7 @@ def test_cli_sarif_on_a_project(tmp_path, broken: bool) -> None:
     body = "import json\nimport nosuchmod_preflight_sarif\n" if broken else "import json\n"
     (src / "app" / "main.py").write_text(body)
     (tmp_path / "requirements.txt").write_text("click\nnosuchdist-preflight-sarif>=1 \n")
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.preflight]\napp = "app.main"\nroots = ["src"]\n'
-        '[tool.preflight.distributions]\nrequirements = ["requirements.txt"]\n'
-        "[tool.preflight.imports]\ncache = false\n"
-    )
+    (tmp_path / "pyproject.toml").write_text(PROJECT_CONFIG)
     done = run_preflight(
         "check", "--only", "imports,distributions", "--format", "sarif", cwd=tmp_path
     )
@@ -304,11 +308,7 @@ def test_paths_are_relative_to_the_repository_root_from_a_subfolder(tmp_path) ->
     (project / "src" / "app" / "__init__.py").write_text("")
     (project / "src" / "app" / "main.py").write_text("import nosuchmod_preflight_sarif\n")
     (project / "requirements.txt").write_text("nosuchdist-preflight-sarif>=1\n")
-    (project / "pyproject.toml").write_text(
-        '[tool.preflight]\napp = "app.main"\nroots = ["src"]\n'
-        '[tool.preflight.distributions]\nrequirements = ["requirements.txt"]\n'
-        "[tool.preflight.imports]\ncache = false\n"
-    )
+    (project / "pyproject.toml").write_text(PROJECT_CONFIG)
     done = run_preflight(
         "check", "--only", "imports,distributions", "--format", "sarif", cwd=project
     )

@@ -101,9 +101,8 @@ def cached_walk(config: Config) -> WalkOutcome:
     )
 
     started_ns = time.time_ns()
-    first_root = next((root for root in config.roots if root.is_dir()), None)
-    store = WalkCache.load(first_root) if config.imports.cache and first_root else None
     resolver = Resolver(config.roots)
+    store = WalkCache.load(resolver.roots[0]) if config.imports.cache and resolver.roots else None
     key = walk_key(
         _entry_module(config),
         tuple(map(str, resolver.roots)),

@@ -50,7 +50,7 @@ def folder_unchanged(path: str, recorded: FolderSignature, *, trust_mtime: bool)
     An unchanged mtime answers, when `trust_mtime`; a moved one sends us to the names.
     """
     if recorded is None:
-        return folder_signature(path) is None
+        return file_signature(path) is None  # still missing: no need to list anything
     try:
         mtime = os.stat(path).st_mtime_ns  # noqa: PTH116
     except (OSError, ValueError):
